@@ -1,0 +1,3 @@
+from pinpipe.cli import main
+
+main()

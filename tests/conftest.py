@@ -1,0 +1,37 @@
+"""Shared fixtures: environment isolation and the course's reference data."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REFERENCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference_data"
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No PINPIPE_* variable of the developer's shell leaks into a test."""
+    for key in list(os.environ):
+        if key.startswith("PINPIPE_"):
+            monkeypatch.delenv(key)
+    yield
+
+
+@pytest.fixture(scope="session")
+def reference_dir() -> Path:
+    """../shared/reference_data (real rows of the course database); skips when absent."""
+    if not (REFERENCE_DIR / "geolocation_data.csv").exists():
+        pytest.skip(f"reference data not found at {REFERENCE_DIR} (it lives in ../shared)")
+    return REFERENCE_DIR
+
+
+@pytest.fixture(scope="session")
+def mariadb_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real MariaDB server on 127.0.0.1 for the whole session (database pinterest_data)."""
+    from tests.servers import mariadb_server
+
+    with mariadb_server(tmp_path_factory.mktemp("mariadb")) as url:
+        yield url

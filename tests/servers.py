@@ -1,0 +1,108 @@
+"""Real servers for the integration tests, started as subprocesses on 127.0.0.1.
+
+Each server gets a free port and a private data directory, and is ended by its PID when the
+test session finishes. CI installs the packages (./dev test); when a binary is missing the
+fixture fails under CI and skips with the reason elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _missing(what: str) -> None:
+    reason = f"{what} is not installed (./dev test installs it with apt-get as root)"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _find(*candidates: str) -> str | None:
+    for name in candidates:
+        found = shutil.which(name) or (name if Path(name).is_file() else None)
+        if found:
+            return found
+    return None
+
+
+@contextmanager
+def mariadb_server(workdir: Path) -> Iterator[str]:
+    """A throw-away MariaDB on 127.0.0.1; yields the root URL of database ``pinterest_data``."""
+    mariadbd = _find("mariadbd", "/usr/sbin/mariadbd", "mysqld", "/usr/sbin/mysqld")
+    install_db = _find("mariadb-install-db", "mysql_install_db")
+    if not mariadbd or not install_db:
+        _missing("mariadb-server")
+    assert mariadbd and install_db
+    datadir, sock = workdir / "data", workdir / "mysqld.sock"
+    user = ["--user=root"] if os.geteuid() == 0 else []
+    subprocess.run(
+        [
+            install_db,
+            f"--datadir={datadir}",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+            *user,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    port = free_port()
+    log = (workdir / "mariadbd.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            mariadbd,
+            "--no-defaults",
+            f"--datadir={datadir}",
+            f"--socket={sock}",
+            f"--port={port}",
+            "--bind-address=127.0.0.1",
+            f"--pid-file={workdir / 'mariadbd.pid'}",
+            "--innodb-buffer-pool-size=64M",
+            "--character-set-server=utf8mb4",
+            *user,
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        import pymysql
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                conn = pymysql.connect(host="127.0.0.1", port=port, user="root", password="")
+                break
+            except pymysql.err.OperationalError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    output = (workdir / "mariadbd.log").read_text(errors="replace")[-2000:]
+                    pytest.fail(f"MariaDB did not start:\n{output}")
+                time.sleep(0.2)
+        with conn.cursor() as cur:
+            cur.execute("CREATE DATABASE pinterest_data CHARACTER SET utf8mb4")
+        conn.close()
+        yield f"mysql+pymysql://root:@127.0.0.1:{port}/pinterest_data?charset=utf8mb4"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
