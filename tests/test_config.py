@@ -112,3 +112,25 @@ def test_mask_url_leaves_plain_urls() -> None:
 def test_names_follow_user_id(tmp_path: Path) -> None:
     assert load_settings(home=tmp_path, user_id="abc").names.topic("pin") == "abc.pin"
     assert isinstance(load_settings(home=tmp_path), Settings)
+
+
+def test_nested_sections_from_env_and_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[kafka]\nsecurity = "msk-iam"\nregion = "eu-west-1"\n[api]\nport = 9000\n')
+    monkeypatch.setenv("PINPIPE_API__PORT", "9100")
+    monkeypatch.setenv("PINPIPE_KAFKA__PASSWORD", "topsecret")
+    settings = load_settings(config)
+    assert settings.kafka.security == "msk-iam" and settings.kafka.region == "eu-west-1"
+    assert settings.api.port == 9100
+    shown = settings.display()
+    assert shown["kafka.password"] == "**********"
+    assert "topsecret" not in str(shown)
+
+
+def test_nested_invalid_value_names_dotted_key(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[kafka]\nsecurity = "kerberos"\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings(config)
+    assert "'kafka.security'" in info.value.message
+    assert info.value.hint is not None and "PINPIPE_KAFKA__SECURITY" in info.value.hint

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import model_validator
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -37,6 +38,62 @@ SOURCE_DIALECTS = ("sqlite", "mysql", "mariadb", "postgresql")
 
 # The values read from the TOML file for the Settings being built (see load_settings).
 _file_values: ContextVar[dict[str, Any] | None] = ContextVar("pinpipe_file_values", default=None)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class EmbeddedLogSettings(_Section):
+    """The embedded log (SQLite WAL file) behind ``embedded://`` URLs."""
+
+    durability: Literal["fsync", "os", "none"] = Field(
+        "fsync",
+        description="fsync: each append batch is on disk when acknowledged (SQLite synchronous="
+        "FULL); os: survives a process crash, not a power loss (NORMAL); none: tests only (OFF).",
+    )
+    busy_timeout_ms: int = Field(30_000, ge=0, description="Wait this long for a locked file.")
+
+
+class KafkaSettings(_Section):
+    """Client settings for ``kafka://`` brokers (Kafka, Amazon MSK)."""
+
+    security: Literal["plaintext", "ssl", "sasl-ssl", "msk-iam"] = Field(
+        "plaintext", description="msk-iam: SASL OAUTHBEARER with the AWS MSK IAM signer."
+    )
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    username: str | None = None
+    password: SecretStr | None = None
+    region: str = Field("us-east-1", description="AWS region of the MSK cluster (msk-iam).")
+    role_arn: str | None = Field(None, description="Role to assume for msk-iam, if any.")
+    ca_location: str | None = Field(None, description="CA bundle for ssl/sasl-ssl.")
+    client_config: dict[str, str] = Field(
+        default_factory=dict, description="Extra librdkafka properties, passed through."
+    )
+
+
+class KinesisSettings(_Section):
+    """Client settings for ``kinesis://REGION`` streams."""
+
+    endpoint_url: str | None = Field(None, description="Another endpoint (moto, a VPC endpoint).")
+    shard_count: int = Field(1, ge=1, description="Shards of a stream created by pinpipe.")
+    on_demand: bool = Field(False, description="Create streams in on-demand capacity mode.")
+
+
+class ApiSettings(_Section):
+    """The ingestion HTTP service (``pinpipe api``)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8082, ge=0, le=65535, description="8082 is the Kafka REST Proxy's port.")
+    api_keys: list[SecretStr] = Field(
+        default_factory=list, description="When set, requests need one in `x-api-key`."
+    )
+    max_body_bytes: int = Field(10 * 2**20, ge=1024, description="API Gateway's 10 MB limit.")
+    max_record_bytes: int = Field(1 * 2**20, ge=64, description="Kafka/Kinesis' 1 MB limit.")
+    auto_create_topics: bool = Field(False, description="Create unknown topics on produce.")
+    max_pending_records: int = Field(
+        200_000, ge=1, description="Records waiting for the broker before answering 429."
+    )
 
 
 class Settings(BaseSettings):
@@ -60,6 +117,10 @@ class Settings(BaseSettings):
     streams_url: str = Field("", description="Broker for streams: embedded://, kinesis://REGION.")
     lake_url: str = Field("", description="Object store: a local path, file://, memory://, s3://.")
     engine: Literal["duckdb", "spark"] = Field("duckdb", description="Batch engine.")
+    embedded: EmbeddedLogSettings = Field(default_factory=EmbeddedLogSettings)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    kinesis: KinesisSettings = Field(default_factory=KinesisSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -120,15 +181,25 @@ class Settings(BaseSettings):
 
     def display(self) -> dict[str, str]:
         """The effective settings as strings, with secrets and URL passwords masked."""
-        shown: dict[str, str] = {}
-        for key, value in self.model_dump().items():
-            if isinstance(value, SecretStr):
-                shown[key] = "**********" if value.get_secret_value() else ""
-            elif isinstance(value, str):
-                shown[key] = mask_url(value)
-            else:
-                shown[key] = str(value)
-        return shown
+        return _flatten(self.model_dump())
+
+
+def _masked(value: Any) -> str:
+    if isinstance(value, SecretStr):
+        return "**********" if value.get_secret_value() else ""
+    if isinstance(value, list):
+        return "[" + ", ".join(_masked(v) for v in value) + "]"
+    return mask_url(value) if isinstance(value, str) else str(value)
+
+
+def _flatten(values: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    shown: dict[str, str] = {}
+    for key, value in values.items():
+        if isinstance(value, dict) and key != "client_config":
+            shown |= _flatten(value, f"{prefix}{key}.")
+        else:
+            shown[prefix + key] = _masked(value)
+    return shown
 
 
 def mask_url(url: str) -> str:

@@ -1,0 +1,27 @@
+"""The log behind topics and streams: a contract and its backends, chosen by URL."""
+
+from __future__ import annotations
+
+from pinpipe.broker.base import (
+    Broker,
+    LogRecord,
+    OutRecord,
+    Position,
+    TopicInfo,
+    validate_group_name,
+    validate_stream_name,
+    validate_topic_name,
+)
+from pinpipe.broker.memory import InMemoryBroker
+
+__all__ = [
+    "Broker",
+    "InMemoryBroker",
+    "LogRecord",
+    "OutRecord",
+    "Position",
+    "TopicInfo",
+    "validate_group_name",
+    "validate_stream_name",
+    "validate_topic_name",
+]
