@@ -32,7 +32,7 @@ from pinpipe.naming import Names
 DEFAULT_CONFIG_FILE = Path("pinpipe.toml")
 ENV_PREFIX = "PINPIPE_"
 
-BROKER_SCHEMES = ("embedded", "kafka", "kinesis")
+BROKER_SCHEMES = ("embedded", "kafka", "kinesis", "memory")
 LAKE_SCHEMES = ("file", "memory", "s3")
 SOURCE_DIALECTS = ("sqlite", "mysql", "mariadb", "postgresql")
 

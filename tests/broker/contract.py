@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import pytest
 
-from pinpipe.broker import Broker, OutRecord
+from pinpipe.broker import Broker, IdempotentAppender, KeyedSpan, LogRecord, OutRecord
 from pinpipe.broker.partitioner import partition_for_key
 from pinpipe.errors import (
     InvalidNameError,
@@ -117,7 +117,8 @@ class BrokerContract:
         values = [(b'{"i":%d,"pad":"' % i) + b"x" * 300 + b'"}' for i in range(2_000)]
         for start in range(0, 2_000, 500):
             broker.append(topic, [OutRecord(v) for v in values[start : start + 500]])
-        got, offset = [], broker.describe_topic(topic).start_offsets[0]
+        got: list[LogRecord] = []
+        offset = broker.describe_topic(topic).start_offsets[0]
         while len(got) < 2_000:
             batch = broker.read(topic, 0, offset, max_records=700)
             assert batch, "the log ended early"
@@ -153,3 +154,27 @@ class BrokerContract:
         assert broker.committed("students", topic) == {0: positions[1].offset + 1}
         assert broker.lag("students", topic) == {0: 1}
         assert broker.committed("other", topic) == {}
+
+    def test_idempotent_append(self, broker: Broker, topic: str) -> None:
+        if not isinstance(broker, IdempotentAppender):
+            pytest.skip(f"{broker.backend} has no atomic idempotency keys")
+        first = broker.append_keyed(
+            topic,
+            [OutRecord(b"a"), OutRecord(b"b"), OutRecord(b"c")],
+            [KeyedSpan("k1", 0, 2), KeyedSpan("k2", 2, 1)],
+        )
+        assert broker.lookup_keys(topic, ["k1", "k2", "nope"]) == {
+            "k1": first[:2],
+            "k2": first[2:],
+        }
+        # A retry of k1 together with a new request k3: only k3 is written.
+        again = broker.append_keyed(
+            topic,
+            [OutRecord(b"a"), OutRecord(b"b"), OutRecord(b"d")],
+            [KeyedSpan("k1", 0, 2), KeyedSpan("k3", 2, 1)],
+        )
+        assert again[:2] == first[:2]
+        assert broker.describe_topic(topic).records == 4
+        got = broker.read(topic, 0, 0, max_records=10)
+        assert [r.value for r in got] == [b"a", b"b", b"c", b"d"]
+        assert broker.lookup_keys(topic, ["k3"]) == {"k3": again[2:]}

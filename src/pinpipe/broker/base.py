@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, Protocol, Self, runtime_checkable
 
 from pinpipe.errors import InvalidNameError
 
@@ -99,6 +99,36 @@ class TopicInfo:
         return sum(e - s for s, e in zip(self.start_offsets, self.end_offsets, strict=True))
 
 
+@dataclass(frozen=True, slots=True)
+class KeyedSpan:
+    """An idempotency key covering ``count`` records from ``start`` of one append call."""
+
+    key: str
+    start: int
+    count: int
+
+
+@runtime_checkable
+class IdempotentAppender(Protocol):
+    """A broker that stores idempotency keys in the same transaction as the records.
+
+    The API coalesces concurrent produce requests into one append; each request's
+    ``Idempotency-Key`` becomes a :class:`KeyedSpan`. A key seen before is not written again:
+    ``append_keyed`` raises nothing for it and ``lookup_keys`` returns its original positions.
+    Brokers without this capability get a best-effort store in the API instead.
+    """
+
+    def append_keyed(
+        self, topic: str, records: Sequence[OutRecord], spans: Sequence[KeyedSpan]
+    ) -> list[Position]:
+        """Like ``append``, recording each span's positions under its key, atomically."""
+        ...
+
+    def lookup_keys(self, topic: str, keys: Sequence[str]) -> dict[str, list[Position]]:
+        """Positions stored for those keys of this topic (absent keys are left out)."""
+        ...
+
+
 class Broker(ABC):
     """A log of topics; see the module docstring for the guarantees."""
 
@@ -156,7 +186,7 @@ class Broker(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold resources
         """Release connections and files."""
 
-    def __enter__(self) -> Broker:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

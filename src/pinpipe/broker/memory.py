@@ -15,6 +15,7 @@ from typing import ClassVar
 from pinpipe.broker.base import (
     BackendName,
     Broker,
+    KeyedSpan,
     LogRecord,
     OutRecord,
     Position,
@@ -22,31 +23,13 @@ from pinpipe.broker.base import (
     validate_group_name,
     validate_topic_name,
 )
-from pinpipe.broker.partitioner import partition_for_key
+from pinpipe.broker.partitioner import choose_partitions
 from pinpipe.errors import (
     InvalidPartitionError,
     OffsetOutOfRangeError,
     TopicExistsError,
     UnknownTopicError,
 )
-
-
-def choose_partitions(
-    records: Sequence[OutRecord], partitions: int, round_robin: itertools.count[int], topic: str
-) -> list[int]:
-    """The partition of each record: explicit, else by key hash, else round-robin."""
-    chosen = []
-    for record in records:
-        if record.partition is not None:
-            if not 0 <= record.partition < partitions:
-                msg = f"topic {topic!r} has no partition {record.partition}"
-                raise InvalidPartitionError(msg, hint=f"use 0..{partitions - 1}")
-            chosen.append(record.partition)
-        elif record.key is not None:
-            chosen.append(partition_for_key(record.key, partitions))
-        else:
-            chosen.append(next(round_robin) % partitions)
-    return chosen
 
 
 class InMemoryBroker(Broker):
@@ -57,6 +40,7 @@ class InMemoryBroker(Broker):
         self._topics: dict[str, list[list[LogRecord]]] = {}
         self._groups: dict[tuple[str, str], dict[int, int]] = {}
         self._round_robin = itertools.count()
+        self._keys: dict[tuple[str, str], list[Position]] = {}
 
     def _partitions(self, name: str) -> list[list[LogRecord]]:
         try:
@@ -80,6 +64,8 @@ class InMemoryBroker(Broker):
             del self._topics[name]
             for key in [k for k in self._groups if k[1] == name]:
                 del self._groups[key]
+            for idem in [k for k in self._keys if k[0] == name]:
+                del self._keys[idem]
 
     def list_topics(self) -> list[str]:
         with self._lock:
@@ -91,16 +77,44 @@ class InMemoryBroker(Broker):
             return TopicInfo(name, tuple(0 for _ in parts), tuple(len(p) for p in parts))
 
     def append(self, topic: str, records: Sequence[OutRecord]) -> list[Position]:
-        now = int(time.time() * 1000)
         with self._lock:
-            parts = self._partitions(topic)
-            chosen = choose_partitions(records, len(parts), self._round_robin, topic)
-            positions = []
-            for record, p in zip(records, chosen, strict=True):
-                offset = len(parts[p])
-                parts[p].append(LogRecord(topic, p, offset, record.key, record.value, now))
-                positions.append(Position(p, offset))
-            return positions
+            return self._append(topic, records)
+
+    def append_keyed(
+        self, topic: str, records: Sequence[OutRecord], spans: Sequence[KeyedSpan]
+    ) -> list[Position]:
+        with self._lock:
+            seen = {
+                s.key: self._keys[(topic, s.key)] for s in spans if (topic, s.key) in self._keys
+            }
+            skip = {i for s in spans if s.key in seen for i in range(s.start, s.start + s.count)}
+            keep = [i for i in range(len(records)) if i not in skip]
+            fresh = iter(self._append(topic, [records[i] for i in keep]))
+            positions = [None if i in skip else next(fresh) for i in range(len(records))]
+            for span in spans:
+                if span.key in seen:
+                    positions[span.start : span.start + span.count] = seen[span.key]
+                else:
+                    self._keys[(topic, span.key)] = [
+                        p for p in positions[span.start : span.start + span.count] if p
+                    ]
+            return [p for p in positions if p is not None]
+
+    def lookup_keys(self, topic: str, keys: Sequence[str]) -> dict[str, list[Position]]:
+        with self._lock:
+            return {k: self._keys[(topic, k)] for k in keys if (topic, k) in self._keys}
+
+    def _append(self, topic: str, records: Sequence[OutRecord]) -> list[Position]:
+        """Caller holds the lock."""
+        now = int(time.time() * 1000)
+        parts = self._partitions(topic)
+        chosen = choose_partitions(records, len(parts), self._round_robin, topic)
+        positions = []
+        for record, p in zip(records, chosen, strict=True):
+            offset = len(parts[p])
+            parts[p].append(LogRecord(topic, p, offset, record.key, record.value, now))
+            positions.append(Position(p, offset))
+        return positions
 
     def read(
         self, topic: str, partition: int, offset: int, max_records: int = 500

@@ -7,6 +7,12 @@ is salted per process.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
+
+from pinpipe.broker.base import OutRecord
+from pinpipe.errors import InvalidPartitionError
+
 _M = 0x5BD1E995
 _MASK = 0xFFFFFFFF
 
@@ -40,3 +46,21 @@ def murmur2(data: bytes) -> int:
 def partition_for_key(key: bytes, partitions: int) -> int:
     """Kafka's ``toPositive(murmur2(key)) % numPartitions``."""
     return (murmur2(key) & 0x7FFFFFFF) % partitions
+
+
+def choose_partitions(
+    records: Sequence[OutRecord], partitions: int, round_robin: itertools.count[int], topic: str
+) -> list[int]:
+    """The partition of each record: explicit, else by key hash, else round-robin."""
+    chosen = []
+    for record in records:
+        if record.partition is not None:
+            if not 0 <= record.partition < partitions:
+                msg = f"topic {topic!r} has no partition {record.partition}"
+                raise InvalidPartitionError(msg, hint=f"use 0..{partitions - 1}")
+            chosen.append(record.partition)
+        elif record.key is not None:
+            chosen.append(partition_for_key(record.key, partitions))
+        else:
+            chosen.append(next(round_robin) % partitions)
+    return chosen
