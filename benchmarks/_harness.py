@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-console = Console()
+console = Console(width=120)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,8 @@ def run_child(module: str, *args: str) -> dict[str, Any]:
         [sys.executable, "-m", module, *args], capture_output=True, text=True, check=False
     )
     if out.returncode != 0:
-        raise RuntimeError(f"{module} {' '.join(args)} failed:\n{out.stderr[-3000:]}")
+        msg = f"{module} {' '.join(args)} failed:\n{out.stderr[-3000:]}"
+        raise RuntimeError(msg)
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -75,7 +76,9 @@ def report(title: str, metrics: list[Metric], json_name: str) -> Path:
         table.add_column(column, justify="right" if column != "metric" else "left")
     for m in metrics:
         compared = f"{m.baseline:,.0f} ({m.baseline_name})" if m.baseline is not None else ""
-        target = "" if m.target is None else ("≥ " if m.higher_is_better else "≤ ") + f"{m.target:,}"
+        target = (
+            "" if m.target is None else ("≥ " if m.higher_is_better else "≤ ") + f"{m.target:,}"
+        )
         verdict = {True: "[green]yes", False: "[red]no", None: ""}[m.passed]
         table.add_row(
             m.name,

@@ -72,13 +72,22 @@ def run(rows: int) -> list[Metric]:
     print(f"generator RSS at each quarter (MiB): {gen['rss']}; init: {init['rss']}")
     print(f"SQLite file: {init['db_mib']:.0f} MiB for {rows:,} posts (3 tables)")
     return [
-        Metric(f"generator rows/s ({rows:,} posts)", gen_rate, "rows/s",
-               target=TARGET_ROWS_PER_S),
+        Metric(f"generator rows/s ({rows:,} posts)", gen_rate, "rows/s", target=TARGET_ROWS_PER_S),
         Metric("generator peak RSS", gen["peak_rss_mib"], "MiB", higher_is_better=False),
-        Metric("generator RSS growth, first→last quarter", growth[-1], "MiB",
-               target=32, higher_is_better=False),
-        Metric(f"source init rows/s into SQLite ({rows:,})", init_rate, "rows/s",
-               baseline=gen_rate, baseline_name="generator alone"),
+        Metric(
+            "generator RSS growth, first→last quarter",
+            growth[-1],
+            "MiB",
+            target=32,
+            higher_is_better=False,
+        ),
+        Metric(
+            f"source init rows/s into SQLite ({rows:,})",
+            init_rate,
+            "rows/s",
+            baseline=gen_rate,
+            baseline_name="generator alone",
+        ),
         Metric("source init peak RSS", init["peak_rss_mib"], "MiB", higher_is_better=False),
     ]
 

@@ -78,7 +78,7 @@ def test_invalid_engine_names_key_and_allowed_values(
 )
 def test_invalid_values(tmp_path: Path, key: str, value: str, fragment: str) -> None:
     with pytest.raises(ConfigError) as info:
-        load_settings(home=tmp_path, **{key: value})
+        load_settings(None, home=tmp_path, **{key: value})
     assert repr(key) in info.value.message
     assert fragment in info.value.message
 

@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pinpipe.broker import Broker, InMemoryBroker, OutRecord
-from pinpipe.broker.embedded import EmbeddedLog, decode_batch, encode_batch
+from pinpipe.broker.embedded import EmbeddedLog
+from pinpipe.broker.framing import decode_batch, encode_batch
 from pinpipe.config import EmbeddedLogSettings
 from pinpipe.errors import (
     BrokerError,

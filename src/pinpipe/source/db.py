@@ -5,11 +5,12 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from pinpipe.config import mask_url
@@ -93,8 +94,41 @@ def prepare_tables(conn: Connection, kinds: Iterable[RecordKindName], *, replace
 
 
 def insert_rows(conn: Connection, kind: RecordKindName, rows: Sequence[Sequence[Any]]) -> None:
-    """Insert rows given as tuples in the table's column order."""
+    """Insert rows given as tuples in the table's column order.
+
+    This is the bulk path of ``source init`` and ``source load`` (millions of rows), so it goes
+    straight to the driver's ``executemany`` with positional parameters: building a dict per
+    row for SQLAlchemy's typed insert made ``source init`` five times slower than the
+    generator. Datetimes are bound as naive UTC text, which every supported dialect's
+    DATETIME/TIMESTAMP column accepts (what :class:`UTCDateTime` would store).
+    """
     if not rows:
         return
-    names = RECORD_KINDS[kind].column_names
-    conn.execute(TABLES[kind].insert(), [dict(zip(names, row, strict=True)) for row in rows])
+    statement, datetime_at = _insert_statement(conn.dialect, kind)
+    if datetime_at:
+        rows = [_with_text_datetimes(row, datetime_at) for row in rows]
+    conn.exec_driver_sql(statement, list(map(tuple, rows)))
+
+
+def _insert_statement(dialect: Dialect, kind: RecordKindName) -> tuple[str, tuple[int, ...]]:
+    table = TABLES[kind]
+    quote = dialect.identifier_preparer.quote
+    marks = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+    if marks is None:  # numeric or named: no driver pinpipe supports uses them today
+        msg = f"the database driver's paramstyle {dialect.paramstyle!r} is not supported"
+        raise SourceError(msg, hint="use sqlite, mysql+pymysql or postgresql+psycopg")
+    columns = ", ".join(quote(c.name) for c in table.columns)
+    values = ", ".join([marks] * len(table.columns))
+    datetime_at = tuple(i for i, c in enumerate(RECORD_KINDS[kind].columns) if c.type == "datetime")
+    return f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({values})", datetime_at
+
+
+def _with_text_datetimes(row: Sequence[Any], positions: tuple[int, ...]) -> tuple[Any, ...]:
+    values = list(row)
+    for i in positions:
+        value = values[i]
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:
+                value = value.astimezone(UTC)
+            values[i] = value.strftime("%Y-%m-%d %H:%M:%S")
+    return tuple(values)
