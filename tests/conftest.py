@@ -35,3 +35,21 @@ def mariadb_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     with mariadb_server(tmp_path_factory.mktemp("mariadb")) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """The librdkafka mock Kafka cluster (real protocol over TCP) in its own process."""
+    from tests.kafka_mock import kafka_mock_cluster
+
+    with kafka_mock_cluster(brokers=1) as bootstrap:
+        yield bootstrap
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto server (S3, Kinesis) on 127.0.0.1, with dummy AWS credentials for boto3."""
+    from tests.moto_server import fake_aws_credentials, moto_server
+
+    with fake_aws_credentials(), moto_server() as url:
+        yield url

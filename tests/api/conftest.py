@@ -34,11 +34,48 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture
-def brokers() -> Iterator[tuple[Broker, Broker]]:
-    """The (topics, streams) brokers under test; the in-memory broker serves both here."""
-    with InMemoryBroker() as broker:
-        yield broker, broker
+@pytest.fixture(scope="session")
+def shared_kafka(kafka_bootstrap: str) -> Iterator[Broker]:
+    """One Kafka client for the session: a new idempotent producer waits ~0.5 s for its id."""
+    from pinpipe.broker.kafka import KafkaBroker
+
+    with KafkaBroker(kafka_bootstrap) as broker:
+        yield broker
+
+
+@pytest.fixture(scope="session")
+def shared_kinesis(moto_endpoint: str) -> Iterator[Broker]:
+    from pinpipe.broker.kinesis import KinesisBroker
+    from pinpipe.config import KinesisSettings
+
+    with KinesisBroker("us-east-1", KinesisSettings(endpoint_url=moto_endpoint)) as broker:
+        yield broker
+
+
+SERVERS = [pytest.mark.integration, pytest.mark.kafka, pytest.mark.kinesis]
+
+
+@pytest.fixture(
+    params=[
+        "memory",
+        "embedded",
+        pytest.param("kafka+kinesis", marks=SERVERS),
+    ]
+)
+def brokers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Broker, Broker]]:
+    """The (topics, streams) brokers under test: the whole suite runs on each backend — the
+    in-memory reference, the embedded log, and topics on the Kafka mock cluster with streams
+    on Kinesis (moto server)."""
+    if request.param == "memory":
+        with InMemoryBroker() as broker:
+            yield broker, broker
+    elif request.param == "embedded":
+        from pinpipe.broker.embedded import EmbeddedLog
+
+        with EmbeddedLog(tmp_path / "broker.db") as log:
+            yield log, log
+    else:
+        yield request.getfixturevalue("shared_kafka"), request.getfixturevalue("shared_kinesis")
 
 
 @pytest.fixture

@@ -42,12 +42,6 @@ def _broker(bootstrap: str) -> KafkaBroker:
 
 
 @pytest.fixture(scope="module")
-def kafka_bootstrap() -> Iterator[str]:
-    with kafka_mock_cluster(brokers=1) as bootstrap:
-        yield bootstrap
-
-
-@pytest.fixture(scope="module")
 def shared_broker(kafka_bootstrap: str) -> Iterator[KafkaBroker]:
     """One instance for the contract tests: an idempotent producer takes ~0.5 s to get its
     producer id (librdkafka retries the first InitProducerId after 500 ms), once per instance."""

@@ -26,7 +26,7 @@ from pinpipe.errors import (
 from pinpipe.naming import Names
 from pinpipe.records import dumps
 from tests.broker.contract import BrokerContract
-from tests.moto_server import fake_aws_credentials, moto_server
+from tests.moto_server import fake_aws_credentials
 from tests.servers import free_port
 
 if TYPE_CHECKING:
@@ -54,9 +54,8 @@ PIN_10794 = {
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with fake_aws_credentials(), moto_server() as url:
-        yield url
+def endpoint(moto_endpoint: str) -> str:
+    return moto_endpoint
 
 
 @pytest.fixture(scope="module")

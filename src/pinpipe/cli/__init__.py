@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from pinpipe import __version__
-from pinpipe.cli import config_cmd, demo, log, source
+from pinpipe.cli import api_cmd, config_cmd, demo, log, source
 from pinpipe.cli._common import err_console, state
 from pinpipe.errors import PinpipeError
 
@@ -50,6 +50,7 @@ app.add_typer(source.app, name="source")
 app.add_typer(log.topics_app, name="topics")
 app.add_typer(log.streams_app, name="streams")
 app.command()(demo.demo)
+app.command("api")(api_cmd.api)
 
 
 def _version(value: bool) -> None:

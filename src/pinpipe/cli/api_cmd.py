@@ -1,0 +1,65 @@
+"""``pinpipe api``: the ingestion HTTP service (Kafka REST Proxy v2 + Kinesis-style routes)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from pinpipe.broker import open_broker
+from pinpipe.cli._common import console, state
+from pinpipe.config import Settings
+
+
+def ensure_course_log(settings: Settings) -> list[str]:
+    """Create the course's three topics and three streams where missing; returns those made."""
+    made: list[str] = []
+    names = settings.names
+    for url, wanted in ((settings.broker_url, names.topics), (settings.streams_url, names.streams)):
+        with open_broker(url, settings) as broker:
+            existing = set(broker.list_topics())
+            for name in wanted:
+                if name not in existing:
+                    broker.create_topic(name)
+                    made.append(name)
+    return made
+
+
+def api(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Interface to listen on [default: api.host].")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port [default: api.port, 8082].")
+    ] = None,
+    create: Annotated[
+        bool,
+        typer.Option(
+            "--create/--no-create", help="Create the course's topics and streams if missing."
+        ),
+    ] = True,
+) -> None:
+    """Serve the ingestion API until Ctrl-C (queued writes are flushed before it exits)."""
+    import uvicorn
+
+    from pinpipe.api import create_app
+
+    overrides: dict[str, Any] = {k: v for k, v in (("host", host), ("port", port)) if v}
+    settings = state(ctx).settings(api=overrides) if overrides else state(ctx).settings()
+    if create:
+        for name in ensure_course_log(settings):
+            console.print(f"created [cyan]{name}[/cyan]")
+    base = f"http://{settings.api.host}:{settings.api.port}"
+    console.print(
+        f"pinpipe api on [bold]{base}[/bold] — topics: {settings.display()['broker_url']}, "
+        f"streams: {settings.display()['streams_url']}; try {base}/topics or {base}/openapi.json"
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api.host,
+        port=settings.api.port,
+        access_log=False,
+        log_level="warning",
+        lifespan="on",
+    )
