@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pinpipe.errors import LoadError, SourceError
+from pinpipe.errors import LoadError, MissingExtraError, SourceConnectError, SourceError
 from pinpipe.source import SourceReader, load_source
 
 
@@ -90,3 +90,35 @@ def test_bad_pin_jsonl_copy(reference_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(LoadError) as err:
         load_source(f"sqlite:///{tmp_path / 'src.db'}", {"pin": bad})
     assert (err.value.line, err.value.column) == (7, "downloaded")
+
+
+@pytest.mark.parametrize(
+    ("url", "module", "extra"),
+    [
+        ("mysql+pymysql://u:p@127.0.0.1:1/db", "pymysql", "mysql"),
+        ("mysql://u:p@127.0.0.1:1/db", "pymysql", "mysql"),
+        ("postgresql://u:p@127.0.0.1:1/db", "psycopg", "postgres"),
+    ],
+)
+def test_missing_driver_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, url: str, module: str, extra: str
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == module else real(name, *a)
+    )
+    with pytest.raises(MissingExtraError) as info:
+        load_source(url, {"user": Path("x.csv")})
+    assert f"pinpipe[{extra}]" in str(info.value.hint)
+
+
+def test_unreachable_server_is_one_clear_error(tmp_path: Path) -> None:
+    from tests.servers import free_port
+
+    url = f"mysql+pymysql://root:secret@127.0.0.1:{free_port()}/pinterest_data"
+    with pytest.raises(SourceConnectError) as info:
+        load_source(url, {"user": tmp_path / "u.csv"})
+    assert "secret" not in info.value.message
+    assert "127.0.0.1" in info.value.message
