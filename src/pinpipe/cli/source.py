@@ -14,6 +14,7 @@ from pinpipe.cli._common import console, kv_table, progress_bar, state
 from pinpipe.naming import RecordKindName
 from pinpipe.source import DEFAULT_ROWS, FillInfo, SourceStats, init_source, load_source
 from pinpipe.source import source_stats as compute_stats
+from pinpipe.source.stats import COURSE_DISTINCT_USERS_PER_ROW, COURSE_SHARES
 
 app = typer.Typer(help="The source database (the course's RDS MySQL).", no_args_is_help=True)
 
@@ -103,7 +104,8 @@ def render_stats(stats: SourceStats) -> Group:
         {
             "database": stats.url,
             **{f"{k} rows": v if v is not None else "no table" for k, v in stats.rows.items()},
-            "distinct users": stats.distinct_users,
+            "distinct users": f"{stats.distinct_users:,} (course DB: "
+            f"{COURSE_DISTINCT_USERS_PER_ROW * user_rows:,.0f} for as many rows)",
             "distinct posters": stats.distinct_posters,
             "countries": stats.distinct_countries,
             "category blocks contiguous": stats.blocks_contiguous,
@@ -112,19 +114,24 @@ def render_stats(stats: SourceStats) -> Group:
     blocks = Table("category", "rows", "index range", title="categories", title_justify="left")
     for b in stats.categories:
         blocks.add_row(b.category, f"{b.rows:,}", f"{b.first_index}..{b.last_index}")
-    shape = Table("measure", "value", "rows", title="distributions", title_justify="left")
-    for name, n in stats.placeholders.items():
-        shape.add_row("placeholder", name, pct(n, pin_rows))
-    for name, n in stats.media.items():
-        shape.add_row("is_image_or_video", name, pct(n, pin_rows))
-    for name, n in stats.age_groups.items():
-        shape.add_row("age group", name, pct(n, user_rows))
-    for year, n in stats.join_years.items():
-        shape.add_row("join year", str(year), pct(n, user_rows))
-    for year, n in stats.post_years.items():
-        shape.add_row("post year", str(year), pct(n, geo_rows))
-    for name, n in stats.top_countries.items():
-        shape.add_row("top country", name, pct(n, geo_rows))
+    shape = Table(
+        "measure", "value", "rows", "course DB", title="distributions", title_justify="left"
+    )
+
+    def add(measure: str, values: dict[str, int] | dict[int, int], total: int) -> None:
+        course = COURSE_SHARES.get(measure, {})
+        for name, n in values.items():
+            share = course.get(str(name))
+            shape.add_row(
+                measure, str(name), pct(n, total), "" if share is None else f"{100 * share:.1f}%"
+            )
+
+    add("placeholder", stats.placeholders, pin_rows)
+    add("is_image_or_video", stats.media, pin_rows)
+    add("age group", stats.age_groups, user_rows)
+    add("join year", stats.join_years, user_rows)
+    add("post year", stats.post_years, geo_rows)
+    add("top country", stats.top_countries, geo_rows)
     return Group(overview, blocks, shape)
 
 

@@ -33,6 +33,37 @@ AGE_BUCKETS: tuple[tuple[str, int, int], ...] = (
     ("+50", 51, 200),
 )
 
+#: The real course tables' figures (SPEC §1): full geo/user tables, and the 1,540 clean raw pin
+#: rows for the pin shares. Shown beside a database's own figures so they can be compared.
+COURSE_SHARES: dict[str, dict[str, float]] = {
+    "placeholder": {
+        "title": 0.0091,
+        "description (story format)": 0.0675,
+        "description": 0.0149,
+        "poster_name": 0.0091,
+        "follower_count": 0.0091,
+        "tag_list": 0.0136,
+        "image_src": 0.0214,
+    },
+    "is_image_or_video": {"image": 0.902, "multi-video(story page format)": 0.068, "video": 0.029},
+    "age group": {
+        "18-24": 4916 / 11154,
+        "25-35": 3005 / 11154,
+        "36-50": 2225 / 11154,
+        "+50": 1008 / 11154,
+    },
+    "join year": {"2015": 4507 / 11154, "2016": 4791 / 11154, "2017": 1856 / 11154},
+    "post year": {
+        "2017": 432 / 11154,
+        "2018": 2316 / 11154,
+        "2019": 2192 / 11154,
+        "2020": 2172 / 11154,
+        "2021": 2208 / 11154,
+        "2022": 1834 / 11154,
+    },
+}
+COURSE_DISTINCT_USERS_PER_ROW = 5307 / 11154
+
 #: placeholder name -> (column, value)
 PLACEHOLDERS: dict[str, tuple[str, str]] = {
     "title": ("title", NO_TITLE),
@@ -95,6 +126,10 @@ def _grouped(conn: Connection, key: sa.ColumnElement[Any], table: sa.Table) -> d
     return {k: int(n) for k, n in conn.execute(query.order_by("k")) if k is not None}
 
 
+def _in_bucket_order(groups: dict[Any, int]) -> dict[str, int]:
+    return {label: groups[label] for label, _, _ in AGE_BUCKETS if label in groups}
+
+
 def source_stats(url: str, *, top: int = 10) -> SourceStats:
     """Compute :class:`SourceStats` for the database at ``url``."""
     engine = open_engine(url)
@@ -147,7 +182,7 @@ def _compute(conn: Connection, url: str, top: int) -> SourceStats:
         categories=blocks,
         media=_grouped(conn, c.is_image_or_video, pin),
         placeholders={k: int(v or 0) for k, v in placeholders.items()},
-        age_groups=_grouped(conn, age_group, user),
+        age_groups=_in_bucket_order(_grouped(conn, age_group, user)),
         join_years=_grouped(conn, _year(conn, user.c.date_joined), user),
         post_years=_grouped(conn, _year(conn, geo.c.timestamp), geo),
         distinct_users=int(
