@@ -53,3 +53,12 @@ def moto_endpoint() -> Iterator[str]:
 
     with fake_aws_credentials(), moto_server() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server on 127.0.0.1 for the whole session (database pinterest_data)."""
+    from tests.servers import postgres_server
+
+    with postgres_server() as url:
+        yield url

@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,6 +101,89 @@ def mariadb_server(workdir: Path) -> Iterator[str]:
         yield f"mysql+pymysql://root:@127.0.0.1:{port}/pinterest_data?charset=utf8mb4"
     finally:
         proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """A throw-away PostgreSQL on 127.0.0.1; yields the URL of database ``pinterest_data``.
+
+    PostgreSQL refuses to run as root, so as root the server runs as the ``postgres`` user that
+    Debian's package creates, in a directory of its own (pytest's are private to root).
+    """
+    with tempfile.TemporaryDirectory(prefix="pinpipe-pg-") as tmp:
+        yield from _postgres_in(Path(tmp))
+
+
+def _postgres_in(workdir: Path) -> Iterator[str]:
+    bindirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+    initdb = _find("initdb", *(str(d / "initdb") for d in bindirs))
+    postgres = _find("postgres", *(str(d / "postgres") for d in bindirs))
+    if not initdb or not postgres:
+        _missing("postgresql")
+    assert initdb and postgres
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        as_user = ["runuser", "-u", "postgres", "--"]
+        workdir.chmod(0o755)
+        shutil.chown(workdir, "postgres", "postgres")
+    datadir = workdir / "pgdata"
+    subprocess.run(
+        [*as_user, initdb, "-D", str(datadir), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    port = free_port()
+    log = (workdir / "postgres.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            *as_user,
+            postgres,
+            "-D",
+            str(datadir),
+            "-p",
+            str(port),
+            "-k",
+            str(workdir),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "fsync=off",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        import psycopg
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                conn = psycopg.connect(
+                    host="127.0.0.1",
+                    port=port,
+                    user="postgres",
+                    dbname="postgres",
+                    autocommit=True,
+                )
+                break
+            except psycopg.OperationalError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    output = (workdir / "postgres.log").read_text(errors="replace")[-2000:]
+                    pytest.fail(f"PostgreSQL did not start:\n{output}")
+                time.sleep(0.2)
+        conn.execute("CREATE DATABASE pinterest_data")
+        conn.close()
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/pinterest_data"
+    finally:
+        proc.terminate()  # runuser passes SIGTERM on to the server: a smart shutdown
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:

@@ -118,7 +118,7 @@ class SourceStats:
 def _year(conn: Connection, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     if conn.dialect.name == "sqlite":
         return sa.cast(sa.func.strftime("%Y", column), sa.Integer)
-    return sa.extract("year", column)
+    return sa.cast(sa.extract("year", column), sa.Integer)
 
 
 def _grouped(conn: Connection, key: sa.ColumnElement[Any], table: sa.Table) -> dict[Any, int]:
