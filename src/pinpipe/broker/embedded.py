@@ -49,6 +49,19 @@ from pinpipe.broker.base import (
     validate_group_name,
     validate_topic_name,
 )
+from pinpipe.broker.embedded_sql import (
+    APPLICATION_ID,
+    BUMP,
+    INSERT_BATCH,
+    OTHER_DATABASE,
+    READ_BATCHES,
+    READ_HEAD,
+    SCHEMA,
+    SCHEMA_VERSION,
+    SYNCHRONOUS,
+    TOPIC,
+    UPSERT_GROUP,
+)
 from pinpipe.broker.framing import decode_batch, decode_positions, encode_batch, encode_positions
 from pinpipe.broker.partitioner import choose_partitions
 from pinpipe.config import EmbeddedLogSettings
@@ -61,80 +74,8 @@ from pinpipe.errors import (
     UnknownTopicError,
 )
 
-#: ``PRAGMA application_id`` of a pinpipe log ("PPLG"), so another SQLite file is not mistaken.
-APPLICATION_ID = 0x50504C47
-#: ``PRAGMA user_version``: the schema and payload framing this module reads and writes.
-SCHEMA_VERSION = 1
-_OTHER_DATABASE = "a SQLite database of something else"
-
 #: Connections a forked child inherited; kept open and unused (see EmbeddedLog._connection).
 _INHERITED: list[sqlite3.Connection] = []
-
-_SYNCHRONOUS = {"fsync": "FULL", "os": "NORMAL", "none": "OFF"}
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS topics (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    name TEXT NOT NULL UNIQUE,
-    partitions INTEGER NOT NULL,
-    created_ms INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS partitions (
-    topic_id INTEGER NOT NULL,
-    part INTEGER NOT NULL,
-    next_offset INTEGER NOT NULL,
-    PRIMARY KEY (topic_id, part)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS batches (
-    id INTEGER PRIMARY KEY,
-    topic_id INTEGER NOT NULL,
-    part INTEGER NOT NULL,
-    base_offset INTEGER NOT NULL,
-    count INTEGER NOT NULL,
-    timestamp_ms INTEGER NOT NULL,
-    payload BLOB NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS batches_by_offset ON batches (topic_id, part, base_offset);
-CREATE TABLE IF NOT EXISTS idempotency (
-    topic_id INTEGER NOT NULL,
-    key TEXT NOT NULL,
-    positions BLOB NOT NULL,
-    created_ms INTEGER NOT NULL,
-    PRIMARY KEY (topic_id, key)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS group_offsets (
-    group_name TEXT NOT NULL,
-    topic_id INTEGER NOT NULL,
-    part INTEGER NOT NULL,
-    next_offset INTEGER NOT NULL,
-    PRIMARY KEY (group_name, topic_id, part)
-) WITHOUT ROWID;
-"""
-
-_TOPIC = "SELECT id, partitions FROM topics WHERE name = ?"
-_BUMP = (
-    "UPDATE partitions SET next_offset = next_offset + ? WHERE topic_id = ? AND part = ?"
-    " RETURNING next_offset"
-)
-_INSERT_BATCH = (
-    "INSERT INTO batches (topic_id, part, base_offset, count, timestamp_ms, payload)"
-    " VALUES (?, ?, ?, ?, ?, ?)"
-)
-_READ_HEAD = (
-    "SELECT t.id, t.partitions, p.next_offset FROM topics t"
-    " LEFT JOIN partitions p ON p.topic_id = t.id AND p.part = ? WHERE t.name = ?"
-)
-# The batch holding ?3 (the greatest base_offset <= ?3) and those after it, up to ?3 + ?4.
-_READ_BATCHES = (
-    "SELECT base_offset, count, timestamp_ms, payload FROM batches"
-    " WHERE topic_id = ?1 AND part = ?2 AND base_offset < ?3 + ?4 AND base_offset >= ("
-    "  SELECT max(base_offset) FROM batches WHERE topic_id = ?1 AND part = ?2 AND base_offset <= ?3"
-    " ) ORDER BY base_offset"
-)
-_UPSERT_GROUP = (
-    "INSERT INTO group_offsets (group_name, topic_id, part, next_offset) VALUES (?, ?, ?, ?)"
-    " ON CONFLICT (group_name, topic_id, part) DO UPDATE SET next_offset = excluded.next_offset"
-)
 
 
 class EmbeddedLog(Broker):
@@ -211,14 +152,14 @@ class EmbeddedLog(Broker):
             if mode != "wal":
                 msg = f"the embedded log {str(self._path)!r} cannot use WAL mode ({mode})"
                 raise BrokerError(msg, hint="put it on a local file system")
-        conn.execute(f"PRAGMA synchronous = {_SYNCHRONOUS[self._settings.durability]}")
+        conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS[self._settings.durability]}")
 
     def _init_schema(self, conn: sqlite3.Connection) -> None:
         if conn.execute("PRAGMA application_id").fetchone()[0] == 0:
             with self._transaction(conn):
                 self._create_schema(conn)
         if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
-            raise self._foreign_file(_OTHER_DATABASE)
+            raise self._foreign_file(OTHER_DATABASE)
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             msg = (
@@ -234,7 +175,7 @@ class EmbeddedLog(Broker):
             return  # another process created them meanwhile
         if conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]:
             return  # someone else's database: _init_schema refuses it
-        for statement in _SCHEMA.split(";"):
+        for statement in SCHEMA.split(";"):
             if statement.strip():
                 conn.execute(statement)
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID:d}")
@@ -300,7 +241,7 @@ class EmbeddedLog(Broker):
     # -- topics ----------------------------------------------------------------------------
 
     def _topic(self, conn: sqlite3.Connection, name: str) -> tuple[int, int]:
-        row = conn.execute(_TOPIC, (name,)).fetchone()
+        row = conn.execute(TOPIC, (name,)).fetchone()
         if row is None:
             raise UnknownTopicError(name)
         return int(row[0]), int(row[1])
@@ -375,7 +316,7 @@ class EmbeddedLog(Broker):
                 payloads = [(p, len(rs), encode_batch(rs)) for p, rs in _group(records, chosen)]
                 now = _now_ms()
                 with self._transaction(conn):
-                    row = conn.execute(_TOPIC, (topic,)).fetchone()
+                    row = conn.execute(TOPIC, (topic,)).fetchone()
                     if row is None:
                         raise UnknownTopicError(topic)
                     if row[0] != topic_id:
@@ -426,9 +367,9 @@ class EmbeddedLog(Broker):
         """Inside the transaction: bump each partition's next offset and insert its batch."""
         bases: dict[int, int] = {}
         for p, count, payload in payloads:
-            ((end,),) = conn.execute(_BUMP, (count, topic_id, p)).fetchall()
+            ((end,),) = conn.execute(BUMP, (count, topic_id, p)).fetchall()
             base = end - count
-            conn.execute(_INSERT_BATCH, (topic_id, p, base, count, now, payload))
+            conn.execute(INSERT_BATCH, (topic_id, p, base, count, now, payload))
             bases[p] = base
         if len(bases) == 1:
             ((p, base),) = bases.items()
@@ -483,7 +424,7 @@ class EmbeddedLog(Broker):
     ) -> list[LogRecord]:
         conn = self._connection()
         with self._errors(f"read topic {topic!r} from"):
-            row = conn.execute(_READ_HEAD, (partition, topic)).fetchone()
+            row = conn.execute(READ_HEAD, (partition, topic)).fetchone()
             if row is None:
                 raise UnknownTopicError(topic)
             topic_id, partitions, end = row
@@ -495,7 +436,7 @@ class EmbeddedLog(Broker):
                 raise OffsetOutOfRangeError(msg, hint="read from the start or the end offset")
             if offset == end or max_records <= 0:
                 return []
-            rows = conn.execute(_READ_BATCHES, (topic_id, partition, offset, max_records))
+            rows = conn.execute(READ_BATCHES, (topic_id, partition, offset, max_records))
             batches = rows.fetchall()
         out: list[LogRecord] = []
         for base, count, timestamp_ms, payload in batches:
@@ -522,7 +463,7 @@ class EmbeddedLog(Broker):
                     msg = f"topic {topic!r} has no partition {p}"
                     raise InvalidPartitionError(msg, hint=f"use 0..{partitions - 1}")
             conn.executemany(
-                _UPSERT_GROUP, [(group, topic_id, p, int(o)) for p, o in offsets.items()]
+                UPSERT_GROUP, [(group, topic_id, p, int(o)) for p, o in offsets.items()]
             )
 
     def committed(self, group: str, topic: str) -> dict[int, int]:
