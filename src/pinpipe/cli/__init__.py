@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from pinpipe import __version__
-from pinpipe.cli import api_cmd, config_cmd, demo, log, source
+from pinpipe.cli import api_cmd, config_cmd, demo, log, sink, source
 from pinpipe.cli._common import err_console, state
 from pinpipe.errors import PinpipeError
 
@@ -51,6 +51,7 @@ app.add_typer(log.topics_app, name="topics")
 app.add_typer(log.streams_app, name="streams")
 app.command()(demo.demo)
 app.command("api")(api_cmd.api)
+app.command("sink")(sink.sink)
 
 
 def _version(value: bool) -> None:
@@ -67,7 +68,7 @@ def root(
         typer.Option(
             "--config",
             "-c",
-            help="TOML config file [default: ./pinpipe.toml].",
+            help="TOML config file (default: ./pinpipe.toml).",
             envvar="PINPIPE_CONFIG",
             dir_okay=False,
         ),
@@ -76,7 +77,7 @@ def root(
         Path | None,
         typer.Option(
             "--home",
-            help="Where embedded backends keep their files [default: ./pinpipe-data].",
+            help="Where embedded backends keep their files (default: ./pinpipe-data).",
             envvar="PINPIPE_HOME",
             file_okay=False,
         ),

@@ -28,10 +28,10 @@ def ensure_course_log(settings: Settings) -> list[str]:
 def api(
     ctx: typer.Context,
     host: Annotated[
-        str | None, typer.Option("--host", help="Interface to listen on [default: api.host].")
+        str | None, typer.Option("--host", help="Interface to listen on (default: api.host).")
     ] = None,
     port: Annotated[
-        int | None, typer.Option("--port", help="Port [default: api.port, 8082].")
+        int | None, typer.Option("--port", help="Port (default: api.port, 8082).")
     ] = None,
     create: Annotated[
         bool,

@@ -47,7 +47,7 @@ def _family_app(family: Family) -> typer.Typer:
         ctx: typer.Context,
         names: Annotated[
             list[str] | None,
-            typer.Argument(help=f"{noun} names [default: the course's three {family}]"),
+            typer.Argument(help=f"{noun} names (default: the course's three {family})"),
         ] = None,
         count: Annotated[int, typer.Option(f"--{parts}", min=1, help=f"Number of {parts}.")] = 1,
         exist_ok: Annotated[

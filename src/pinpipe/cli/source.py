@@ -19,7 +19,7 @@ from pinpipe.source.stats import COURSE_DISTINCT_USERS_PER_ROW, COURSE_SHARES
 app = typer.Typer(help="The source database (the course's RDS MySQL).", no_args_is_help=True)
 
 UrlOption = Annotated[
-    str | None, typer.Option("--url", help="SQLAlchemy URL [default: source_url from config].")
+    str | None, typer.Option("--url", help="SQLAlchemy URL (default: source_url from config).")
 ]
 ReplaceOption = Annotated[
     bool, typer.Option("--replace", help="Overwrite tables that already hold rows.")
