@@ -52,6 +52,8 @@ def choose_partitions(
     records: Sequence[OutRecord], partitions: int, round_robin: itertools.count[int], topic: str
 ) -> list[int]:
     """The partition of each record: explicit, else by key hash, else round-robin."""
+    if partitions == 1 and all(record.partition in (None, 0) for record in records):
+        return [0] * len(records)  # the course's topics: no hashing needed
     chosen = []
     for record in records:
         if record.partition is not None:

@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from pinpipe import __version__
-from pinpipe.cli import api_cmd, config_cmd, demo, log, sink, source
+from pinpipe.cli import api_cmd, config_cmd, demo, emulate, log, sink, source
 from pinpipe.cli._common import err_console, state
 from pinpipe.errors import PinpipeError
 
@@ -47,6 +47,7 @@ app = typer.Typer(
 )
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(source.app, name="source")
+app.add_typer(emulate.app, name="emulate")
 app.add_typer(log.topics_app, name="topics")
 app.add_typer(log.streams_app, name="streams")
 app.command()(demo.demo)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pinpipe.errors import SourceNotReadyError
 from pinpipe.naming import RecordKindName
+from pinpipe.records import RECORD_KINDS
 from pinpipe.source.db import connect, open_engine
 from pinpipe.source.schema import TABLES
 
@@ -74,8 +75,8 @@ class SourceReader:
         found: dict[int, Record] = {}
         for start in range(0, len(wanted), 500):  # stay under every driver's parameter limit
             chunk = wanted[start : start + 500]
-            for row in self._execute(sa.select(table).where(key.in_(chunk))).mappings():
-                found[row[key.name]] = dict(row)
+            for record in self._records(kind, sa.select(table).where(key.in_(chunk))):
+                found[record[RECORD_KINDS[kind].key]] = record
         return found
 
     def scan(
@@ -94,11 +95,17 @@ class SourceReader:
             query = sa.select(table).where(key >= low).order_by(key).limit(batch_size)
             if stop is not None:
                 query = query.where(key < stop)
-            batch = [dict(row) for row in self._execute(query).mappings()]
+            batch = self._records(kind, query)
             if not batch:
                 return
             yield batch
             low = batch[-1][key.name] + 1
+
+    def _records(self, kind: RecordKindName, query: sa.Select[Any]) -> list[Record]:
+        """Rows as dicts keyed by plain ``str`` column names in column order (SQLAlchemy's
+        keys are a ``str`` subclass that orjson refuses as dict keys)."""
+        names = RECORD_KINDS[kind].column_names
+        return [dict(zip(names, row, strict=True)) for row in self._execute(query)]
 
     def _execute(self, query: sa.Select[Any]) -> sa.CursorResult[Any]:
         try:
