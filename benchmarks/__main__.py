@@ -1,10 +1,12 @@
-"""``./dev bench``: run every benchmark in one go (each writes benchmarks/results/<name>.json)."""
+"""``./dev bench [--quick]``: every benchmark in one go; each prints its table and writes
+benchmarks/results/<name>.json. Stage benchmarks can also be run alone
+(``python -m benchmarks.bench_api --help``)."""
 
 from __future__ import annotations
 
 import argparse
 
-from benchmarks import bench_source
+from benchmarks import bench_api, bench_emulator, bench_sink, bench_source
 from benchmarks._harness import report
 
 
@@ -12,8 +14,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (minutes, not more)")
     args = parser.parse_args()
-    rows = 200_000 if args.quick else 2_000_000
-    report("source database", bench_source.run(rows), "source.json")
+    quick = args.quick
+    report("source database", bench_source.run(200_000 if quick else 2_000_000), "source.json")
+    report("api ingestion", bench_api.run(quick), "api.json")
+    report(
+        "emulator (load mode)",
+        bench_emulator.run(iterations=20_000 if quick else 100_000, runs=1 if quick else 3),
+        "emulator.json",
+    )
+    report(
+        "sink connector",
+        bench_sink.run(
+            records=50_000 if quick else 200_000,
+            objects=5_000 if quick else 20_000,
+            repeat=1 if quick else 3,
+        ),
+        "sink.json",
+    )
 
 
 if __name__ == "__main__":

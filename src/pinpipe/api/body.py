@@ -53,9 +53,11 @@ def _too_large(limit: int) -> ApiError:
     )
 
 
-# Digits to "0", everything else to " ": a run of 19 zeros marks a number orjson may not keep.
-_DIGITS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
-_LONG_NUMBER = b"0" * 19
+# Digits to "0", the bytes that can come right before a JSON number to "1", the rest to " ":
+# "1" then 19 zeros marks a number orjson may not keep exact. Digit runs inside strings (the hex
+# names in image_src) follow a letter or "/" and do not count, so they cost no second parse.
+_DIGITS = bytes(48 if 48 <= i <= 57 else 49 if i in b"[:,- \t\r\n" else 32 for i in range(256))
+_LONG_NUMBER = b"1" + b"0" * 19
 
 
 def parse_json(body: bytes) -> Any:
@@ -70,7 +72,8 @@ def parse_json(body: bytes) -> Any:
     except orjson.JSONDecodeError as exc:
         msg = f"Unexpected character or malformed JSON: {exc}"
         raise ApiError(Problem.MALFORMED_JSON, msg) from None
-    if _LONG_NUMBER in body.translate(_DIGITS):
+    mapped = body.translate(_DIGITS)
+    if _LONG_NUMBER in mapped or mapped.startswith(_LONG_NUMBER[1:]):
         try:
             value = json.loads(body.decode("utf-8"))
         except RecursionError:

@@ -41,6 +41,8 @@ def api(
     ] = True,
 ) -> None:
     """Serve the ingestion API until Ctrl-C (queued writes are flushed before it exits)."""
+    import gc
+
     import uvicorn
 
     from pinpipe.api import create_app
@@ -55,8 +57,15 @@ def api(
         f"pinpipe api on [bold]{base}[/bold] — topics: {settings.display()['broker_url']}, "
         f"streams: {settings.display()['streams_url']}; try {base}/topics or {base}/openapi.json"
     )
+    app = create_app(settings)
+    # A 500-record request makes ~2,000 short-lived container objects; with the default
+    # thresholds the cyclic collector ran several times a request (11-16% of the event loop,
+    # measured with py-spy). Freeze what startup made and collect young objects less often.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 1_000)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.api.host,
         port=settings.api.port,
         access_log=False,
