@@ -61,6 +61,9 @@ BATCHED_CONNECTIONS = 8
 SINGLE_CONNECTIONS = 64
 WARMUP_S = 2
 FULL_S = 10
+#: Server processes (`pinpipe api --workers`); override with BENCH_API_WORKERS.
+#: Two, one per core: one Python process is held to one core by the GIL (see the README).
+API_WORKERS = int(os.environ.get("BENCH_API_WORKERS", "2"))
 QUICK_S = 4
 TOPIC = "bench.pin"
 CONTENT_TYPE = "application/vnd.kafka.json.v2+json"
@@ -184,6 +187,7 @@ class ApiServer:
             self.port = free_port()
             command = [sys.executable, "-m", "pinpipe", "--home", str(self.home), "api"]
             command += ["--host", "127.0.0.1", "--port", str(self.port), "--no-create"]
+            command += ["--workers", str(API_WORKERS)]
             with self.log_path.open("ab") as log:
                 self.process = subprocess.Popen(
                     command, cwd=self.home, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -213,14 +217,18 @@ class ApiServer:
         return False
 
     def peak_rss_mib(self) -> float:
-        """VmHWM of the server process (its peak resident set so far)."""
+        """VmHWM of the server's processes (the largest peak resident set among them)."""
         assert self.process is not None
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
-        if match is None:
+        peaks = []
+        for pid in server_pids(self.process.pid):
+            status = Path(f"/proc/{pid}/status").read_text()
+            match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+            if match is not None:
+                peaks.append(int(match.group(1)) / 1024)
+        if not peaks:
             msg = f"no VmHWM in /proc/{self.process.pid}/status"
             raise RuntimeError(msg)
-        return int(match.group(1)) / 1024
+        return max(peaks)
 
     def appends(self) -> int:
         """The writer's broker appends so far (from /metrics)."""
@@ -403,10 +411,13 @@ class Cpu:
             jiffies = [int(v) for v in fh.readline().split()[1:9]]  # guest time is in user
         busy = sum(jiffies) - jiffies[3] - jiffies[4]  # minus idle and iowait
         server = 0.0
-        if server_pid is not None:
-            stat = Path(f"/proc/{server_pid}/stat").read_text()
+        for pid in server_pids(server_pid) if server_pid is not None else []:
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except FileNotFoundError:
+                continue
             fields = stat[stat.rindex(")") + 2 :].split()
-            server = (int(fields[11]) + int(fields[12])) / tick
+            server += (int(fields[11]) + int(fields[12])) / tick
         own = resource.getrusage(resource.RUSAGE_SELF)
         kids = resource.getrusage(resource.RUSAGE_CHILDREN)
         return cls(
@@ -415,6 +426,14 @@ class Cpu:
             own=own.ru_utime + own.ru_stime,
             children=kids.ru_utime + kids.ru_stime,
         )
+
+
+def server_pids(pid: int) -> list[int]:
+    """The server process and its children (``pinpipe api --workers N`` forks N workers)."""
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        pids += [int(child) for child in task.read_text().split()]
+    return pids
 
 
 @dataclass(frozen=True, slots=True)
@@ -676,7 +695,12 @@ def run(quick: bool, duration: float | None = None, *, use_wrk: bool = True) -> 
             limit_rate,
             "records/s",
         ),
-        Metric("API process peak RSS (VmHWM)", peak, "MiB", higher_is_better=False),
+        Metric(
+            f"API peak RSS (VmHWM, largest of {API_WORKERS} workers)",
+            peak,
+            "MiB",
+            higher_is_better=False,
+        ),
         Metric(
             "CPU of other processes during the loads (max)",
             max(limit_cpu.others, big.cpu.others, one.cpu.others),
