@@ -21,7 +21,8 @@ def test_serves_produce_and_stops_on_sigterm(tmp_path: Path, workers: int) -> No
     port = free_port()
     command = [sys.executable, "-m", "pinpipe", "--home", str(tmp_path), "api"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = (tmp_path / "api.log").open("wb")
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -31,7 +32,7 @@ def test_serves_produce_and_stops_on_sigterm(tmp_path: Path, workers: int) -> No
                     break
             except httpx.HTTPError:
                 pass
-            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+            assert proc.poll() is None, (tmp_path / "api.log").read_text()
             assert time.monotonic() < deadline, "pinpipe api did not come up"
             time.sleep(0.1)
         offsets = []
@@ -49,3 +50,4 @@ def test_serves_produce_and_stops_on_sigterm(tmp_path: Path, workers: int) -> No
         # uvicorn shuts down gracefully (the lifespan flushes queued writes), then re-raises
         # SIGTERM so the exit status shows how it was stopped.
         assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
+        log.close()
