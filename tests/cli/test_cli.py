@@ -113,12 +113,18 @@ def test_stats_on_empty_home_says_what_to_do(tmp_path: Path) -> None:
     assert "no table" in result.output
 
 
-def test_demo_creates_and_describes_then_reuses(tmp_path: Path) -> None:
+def test_demo_runs_every_stage_then_reruns_safely(tmp_path: Path) -> None:
     home = ["--home", str(tmp_path / "demo")]
-    first = runner.invoke(app, [*home, "demo", "--rows", "400"])
+    first = runner.invoke(app, [*home, "demo", "--rows", "400", "--count", "50"])
     assert first.exit_code == 0, first.output
     assert "generating 400 synthetic posts" in first.output
     assert "category blocks contiguous" in first.output
-    second = runner.invoke(app, [*home, "demo"])
+    assert "ingestion API on http://127.0.0.1:" in first.output
+    lake = tmp_path / "demo" / "lake" / "topics"
+    for kind in ("pin", "geo", "user"):
+        assert len(list((lake / f"1232252d77df.{kind}" / "partition=0").iterdir())) == 50
+    second = runner.invoke(app, [*home, "demo", "--count", "20"])
     assert second.exit_code == 0, second.output
     assert "already there" in second.output
+    assert len(list((lake / "1232252d77df.pin" / "partition=0").iterdir())) == 70
+    assert "70 records" in second.output

@@ -1,32 +1,34 @@
 """``pinpipe demo``: the whole pipeline on embedded defaults, from an empty home.
 
-Today the pipeline's first stage exists: the demo creates the source database (or reuses the
-one already in the home, so re-running is safe) and describes it. Each later stage adds a step.
+Every stage that exists runs in one process tree: the source database (reused when the home
+has one), the ingestion API on a free loopback port, the course's topics and streams, batch and
+stream emulation in load mode, and the S3 sink into the local lake. Re-running is safe: the
+source is reused, the emulators add records and the sink writes the new ones.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
-from pinpipe.cli._common import console, progress_bar, state
+from pinpipe.api.server import running_api
+from pinpipe.broker import open_broker
+from pinpipe.cli._common import console, kv_table, progress_bar, state
+from pinpipe.cli.api_cmd import ensure_course_log
+from pinpipe.cli.emulate import render_summary
+from pinpipe.cli.sink import render_info
 from pinpipe.cli.source import render_stats
+from pinpipe.config import Settings
+from pinpipe.emulator import EmulationPlan, Mode, run_emulation
+from pinpipe.sink import run_sink
 from pinpipe.source import DEFAULT_ROWS, init_source, source_stats
 from pinpipe.source.db import connect, open_engine, row_counts
 
 
-def demo(
-    ctx: typer.Context,
-    rows: Annotated[
-        int, typer.Option("--rows", min=1, help="Posts in the source database.")
-    ] = DEFAULT_ROWS,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic data.")] = 0,
-) -> None:
-    """Run every pipeline stage on embedded defaults and show where everything is."""
-    settings = state(ctx).settings()
-    console.rule("[bold]pinpipe demo")
-    console.print(f"home: [cyan]{settings.home}[/cyan]")
+def _source(settings: Settings, rows: int, seed: int) -> None:
     engine = open_engine(settings.source_url)
     try:
         with connect(engine) as conn:
@@ -46,3 +48,62 @@ def demo(
                 on_progress=lambda n: bar.advance(bar.task_ids[0], n),
             )
     console.print(render_stats(source_stats(settings.source_url)))
+
+
+def _emulate(settings: Settings, api_url: str, mode: Mode, count: int, step: int) -> None:
+    what = "REST Proxy v2 → topics" if mode == "batch" else "Kinesis-style → streams"
+    console.print(f"{step}. {mode} emulation: {count:,} iterations, {what}")
+    plan = EmulationPlan(
+        mode, api_url, settings.user_id, count=count, batch_size=100, concurrency=4
+    )
+    with progress_bar(f"emulate {mode}", count) as bar:
+        done = 0
+
+        def advance(tally: object) -> None:
+            nonlocal done
+            iterations = int(getattr(tally, "iterations", done))
+            bar.advance(bar.task_ids[0], iterations - done)
+            done = iterations
+
+        summary = run_emulation(plan, settings.source_url, on_progress=advance)
+    console.print(kv_table(f"emulate {mode}", render_summary(summary)))
+
+
+def _where(settings: Settings, lake_objects: int) -> Table:
+    table = Table("what", "where", "holds", title="where everything is", title_justify="left")
+    table.add_row("source database", settings.display()["source_url"], "3 tables")
+    with open_broker(settings.broker_url, settings) as broker:
+        for name in (*settings.names.topics, *settings.names.streams):
+            records = broker.describe_topic(name).records
+            table.add_row(name, settings.broker_url, f"{records:,} records")
+    table.add_row("lake", f"{settings.lake_url}/topics", f"+{lake_objects:,} objects this run")
+    return table
+
+
+def demo(
+    ctx: typer.Context,
+    rows: Annotated[
+        int, typer.Option("--rows", min=1, help="Posts in the source database.")
+    ] = DEFAULT_ROWS,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the synthetic data.")] = 0,
+    count: Annotated[
+        int, typer.Option("--count", min=1, help="Iterations of each emulator (load mode).")
+    ] = 1_000,
+) -> None:
+    """Run every pipeline stage on embedded defaults and show where everything is."""
+    settings = state(ctx).settings()
+    started = time.perf_counter()
+    console.rule("[bold]pinpipe demo")
+    console.print(f"home: [cyan]{settings.home}[/cyan]")
+    _source(settings, rows, seed)
+    made = ensure_course_log(settings)
+    console.print(f"2. topics and streams: {', '.join(made) if made else 'already there'}")
+    with running_api(settings) as api_url:
+        console.print(f"   ingestion API on [bold]{api_url}[/bold] (REST Proxy v2 + Kinesis)")
+        _emulate(settings, api_url, "batch", count, 3)
+        _emulate(settings, api_url, "stream", count, 4)
+    console.print("5. sink: topics → lake (the course's S3 sink connector, flush.size=1)")
+    info = run_sink(settings, once=True)
+    console.print(render_info(info))
+    console.print(_where(settings, info.objects))
+    console.print(f"[bold green]demo done[/bold green] in {time.perf_counter() - started:.1f} s")
