@@ -38,7 +38,16 @@ from pinpipe.broker.base import (
     validate_group_name,
     validate_topic_name,
 )
-from pinpipe.broker.kafka_config import IAM_FEATURE, REPLICATION_FACTOR_KEY, client_config
+from pinpipe.broker.kafka_config import (
+    AUTH_ERRORS,
+    CONSUMER_CONFIG,
+    DOWN_ERRORS,
+    IAM_FEATURE,
+    PRODUCER_CONFIG,
+    REPLICATION_FACTOR_KEY,
+    UNREACHABLE_ERRORS,
+    client_config,
+)
 from pinpipe.config import KafkaSettings
 from pinpipe.errors import (
     BackpressureError,
@@ -61,34 +70,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _FEATURE = "the Kafka broker"
-
-_PRODUCER: dict[str, Any] = {
-    "enable.idempotence": True,  # no duplicates or reordering on retries; implies acks=all
-    "acks": "all",
-    "partitioner": "murmur2_random",  # the Java client's partitioner for keyed records
-    "linger.ms": 5,  # batches concurrent appends; a call's own flush() does not wait for it
-    "message.timeout.ms": 30_000,
-}
-_CONSUMER: dict[str, Any] = {
-    "enable.auto.commit": False,
-    "enable.auto.offset.store": False,
-    "fetch.wait.max.ms": 10,  # a reader at the end of a partition is not kept waiting long
-    "queued.max.messages.kbytes": 16_384,
-}
-
-# Errors that mean "the cluster cannot be reached", whatever the request was.
-_UNREACHABLE = frozenset(
-    "_TRANSPORT _ALL_BROKERS_DOWN _RESOLVE _TIMED_OUT _MSG_TIMED_OUT _WAIT_COORD REQUEST_TIMED_OUT"
-    " NETWORK_EXCEPTION BROKER_NOT_AVAILABLE LEADER_NOT_AVAILABLE NOT_LEADER_FOR_PARTITION"
-    " COORDINATOR_NOT_AVAILABLE NOT_COORDINATOR COORDINATOR_LOAD_IN_PROGRESS NOT_ENOUGH_REPLICAS"
-    " NOT_ENOUGH_REPLICAS_AFTER_APPEND".split()
-)
-# Reported through error_cb when no broker can be reached: fail fast instead of waiting.
-_DOWN = frozenset("_ALL_BROKERS_DOWN _RESOLVE _AUTHENTICATION _SSL".split())
-_AUTH = frozenset(
-    "_AUTHENTICATION _SSL SASL_AUTHENTICATION_FAILED TOPIC_AUTHORIZATION_FAILED"
-    " GROUP_AUTHORIZATION_FAILED CLUSTER_AUTHORIZATION_FAILED".split()
-)
 
 
 def _require_confluent_kafka(settings: KafkaSettings) -> None:
@@ -126,7 +107,7 @@ class KafkaBroker(Broker):
             | client_config(bootstrap_servers, self.settings)
             | {"logger": logging.getLogger(f"{__name__}.librdkafka"), "error_cb": self._on_error}
         )
-        self._producer_config = _PRODUCER | self._config
+        self._producer_config = PRODUCER_CONFIG | self._config
         delivery_ms = self._producer_config.get(
             "delivery.timeout.ms", self._producer_config["message.timeout.ms"]
         )
@@ -150,7 +131,7 @@ class KafkaBroker(Broker):
     # -- clients --------------------------------------------------------------------------
 
     def _on_error(self, error: KafkaError) -> None:
-        if error.name() in _DOWN:
+        if error.name() in DOWN_ERRORS:
             self._down = error
         log.debug("kafka %s: %s", self.bootstrap_servers, error)
 
@@ -173,7 +154,7 @@ class KafkaBroker(Broker):
     def _consumer(self, group: str) -> Consumer:
         from confluent_kafka import Consumer
 
-        return Consumer(_CONSUMER | self._config | {"group.id": group})
+        return Consumer(CONSUMER_CONFIG | self._config | {"group.id": group})
 
     def _reader_client(self) -> Consumer:
         with self._lock:
@@ -218,10 +199,10 @@ class KafkaBroker(Broker):
         if name == "OFFSET_OUT_OF_RANGE":
             msg = f"{where}Kafka: {error.str()}"
             raise OffsetOutOfRangeError(msg, hint="read from the start or the end offset")
-        if name in _AUTH:
+        if name in AUTH_ERRORS:
             msg = f"Kafka at {self.bootstrap_servers} refused access: {error.str()}"
             raise BrokerError(msg, hint="check kafka.security and its credentials or IAM policy")
-        if name in _UNREACHABLE:
+        if name in UNREACHABLE_ERRORS:
             self._unavailable(str(error.str()))
         msg = f"{where}Kafka at {self.bootstrap_servers} failed: {name}: {error.str()}"
         raise BrokerError(msg, hint="see the Kafka error code")

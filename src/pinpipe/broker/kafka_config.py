@@ -10,6 +10,34 @@ from pinpipe.errors import ConfigError, MissingExtraError
 
 IAM_FEATURE = "MSK IAM authentication"
 
+PRODUCER_CONFIG: dict[str, Any] = {
+    "enable.idempotence": True,  # no duplicates or reordering on retries; implies acks=all
+    "acks": "all",
+    "partitioner": "murmur2_random",  # the Java client's partitioner for keyed records
+    "linger.ms": 5,  # batches concurrent appends; a call's own flush() does not wait for it
+    "message.timeout.ms": 30_000,
+}
+CONSUMER_CONFIG: dict[str, Any] = {
+    "enable.auto.commit": False,
+    "enable.auto.offset.store": False,
+    "fetch.wait.max.ms": 10,  # a reader at the end of a partition is not kept waiting long
+    "queued.max.messages.kbytes": 16_384,
+}
+
+# Errors that mean "the cluster cannot be reached", whatever the request was.
+UNREACHABLE_ERRORS = frozenset(
+    "_TRANSPORT _ALL_BROKERS_DOWN _RESOLVE _TIMED_OUT _MSG_TIMED_OUT _WAIT_COORD REQUEST_TIMED_OUT"
+    " NETWORK_EXCEPTION BROKER_NOT_AVAILABLE LEADER_NOT_AVAILABLE NOT_LEADER_FOR_PARTITION"
+    " COORDINATOR_NOT_AVAILABLE NOT_COORDINATOR COORDINATOR_LOAD_IN_PROGRESS NOT_ENOUGH_REPLICAS"
+    " NOT_ENOUGH_REPLICAS_AFTER_APPEND".split()
+)
+# Reported through error_cb when no broker can be reached: fail fast instead of waiting.
+DOWN_ERRORS = frozenset("_ALL_BROKERS_DOWN _RESOLVE _AUTHENTICATION _SSL".split())
+AUTH_ERRORS = frozenset(
+    "_AUTHENTICATION _SSL SASL_AUTHENTICATION_FAILED TOPIC_AUTHORIZATION_FAILED"
+    " GROUP_AUTHORIZATION_FAILED CLUSTER_AUTHORIZATION_FAILED".split()
+)
+
 #: pinpipe's own key in ``KafkaSettings.client_config`` (removed before librdkafka sees it):
 #: the replication factor of topics pinpipe creates. Default: the cluster's
 #: ``default.replication.factor`` (1 on a one-broker cluster, usually 3 on MSK).

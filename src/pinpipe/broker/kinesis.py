@@ -36,7 +36,14 @@ from pinpipe.broker.base import (
     TopicInfo,
     validate_stream_name,
 )
-from pinpipe.broker.kinesis_put import Shard, batches, entry, put_all
+from pinpipe.broker.kinesis_put import (
+    CREDENTIAL_CODES,
+    THROTTLING_CODES,
+    Shard,
+    batches,
+    entry,
+    put_all,
+)
 from pinpipe.config import KinesisSettings
 from pinpipe.errors import (
     BackpressureError,
@@ -82,13 +89,6 @@ if TYPE_CHECKING:
 MAX_GET_RECORDS = 10_000
 #: Where describe looks for a shard's last record: the last 10 s, 10 min, then everything.
 TAIL_WINDOWS_S: tuple[float | None, ...] = (10.0, 600.0, None)
-_THROTTLING = frozenset(
-    {"ProvisionedThroughputExceededException", "LimitExceededException", "ThrottlingException"}
-)
-_CREDENTIALS = frozenset(
-    {"AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException"}
-    | {"ExpiredTokenException", "ExpiredToken"}
-)
 _NO_GROUPS_HINT = (
     "Kinesis keeps no consumer offsets; pinpipe's streaming job stores its position in the "
     "Delta table it writes (app transaction), so resume with read() from that position"
@@ -194,10 +194,10 @@ class KinesisBroker(Broker):
                 msg = f"cannot create stream {stream!r}: {text}"
                 hint = "delete streams no longer needed, or ask AWS for a higher shard limit"
                 raise BrokerError(msg, hint=hint) from exc
-            if code in _THROTTLING:
+            if code in THROTTLING_CODES:
                 msg = f"Kinesis is throttling {action}{target} ({code}: {text})"
                 raise BackpressureError(msg, retry_after=1.0) from exc
-            if code in _CREDENTIALS:
+            if code in CREDENTIAL_CODES:
                 msg = f"Kinesis refused {action}{target}: {code}: {text}"
                 hint = "check the AWS credentials and that their IAM policy allows kinesis:*"
                 raise BrokerError(msg, hint=hint) from exc
