@@ -13,11 +13,14 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -39,6 +42,27 @@ def _find(*candidates: str) -> str | None:
         if found:
             return found
     return None
+
+
+def _connect_when_up(
+    connect: Callable[[], T],
+    refused: type[Exception],
+    proc: subprocess.Popen[bytes],
+    log: Path,
+    what: str,
+    timeout: float = 60.0,
+) -> T:
+    """A connection to a server that is starting; fails the test with its log if it dies or
+    does not answer within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return connect()
+        except refused:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                output = log.read_text(errors="replace")[-2000:]
+                pytest.fail(f"{what} did not start:\n{output}")
+            time.sleep(0.2)
 
 
 @contextmanager
@@ -84,17 +108,13 @@ def mariadb_server(workdir: Path) -> Iterator[str]:
     try:
         import pymysql
 
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                conn = pymysql.connect(host="127.0.0.1", port=port, user="root", password="")
-                break
-            except pymysql.err.OperationalError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    output = (workdir / "mariadbd.log").read_text(errors="replace")[-2000:]
-                    pytest.fail(f"MariaDB did not start:\n{output}")
-                time.sleep(0.2)
+        conn = _connect_when_up(
+            lambda: pymysql.connect(host="127.0.0.1", port=port, user="root", password=""),
+            pymysql.err.OperationalError,
+            proc,
+            workdir / "mariadbd.log",
+            "MariaDB",
+        )
         with conn.cursor() as cur:
             cur.execute("CREATE DATABASE pinterest_data CHARACTER SET utf8mb4")
         conn.close()
@@ -162,23 +182,15 @@ def _postgres_in(workdir: Path) -> Iterator[str]:
     try:
         import psycopg
 
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                conn = psycopg.connect(
-                    host="127.0.0.1",
-                    port=port,
-                    user="postgres",
-                    dbname="postgres",
-                    autocommit=True,
-                )
-                break
-            except psycopg.OperationalError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    output = (workdir / "postgres.log").read_text(errors="replace")[-2000:]
-                    pytest.fail(f"PostgreSQL did not start:\n{output}")
-                time.sleep(0.2)
+        conn = _connect_when_up(
+            lambda: psycopg.connect(
+                host="127.0.0.1", port=port, user="postgres", dbname="postgres", autocommit=True
+            ),
+            psycopg.OperationalError,
+            proc,
+            workdir / "postgres.log",
+            "PostgreSQL",
+        )
         conn.execute("CREATE DATABASE pinterest_data")
         conn.close()
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/pinterest_data"
