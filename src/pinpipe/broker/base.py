@@ -16,9 +16,9 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import TracebackType
-from typing import ClassVar, Literal, Protocol, Self, runtime_checkable
+from typing import ClassVar, Literal, Protocol, runtime_checkable
 
+from pinpipe.closing import Closing
 from pinpipe.errors import InvalidNameError
 
 BackendName = Literal["embedded", "memory", "kafka", "kinesis"]
@@ -129,7 +129,7 @@ class IdempotentAppender(Protocol):
         ...
 
 
-class Broker(ABC):
+class Broker(Closing, ABC):
     """A log of topics; see the module docstring for the guarantees."""
 
     backend: ClassVar[BackendName]
@@ -182,17 +182,3 @@ class Broker(ABC):
             p: end - done.get(p, start)
             for p, (start, end) in enumerate(zip(info.start_offsets, info.end_offsets, strict=True))
         }
-
-    def close(self) -> None:  # noqa: B027 - optional hook, most backends hold resources
-        """Release connections and files."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -30,10 +30,10 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from pinpipe.closing import Closing
 from pinpipe.errors import MissingExtraError, PinpipeError
 
 LakeScheme = Literal["file", "memory", "s3"]
@@ -72,7 +72,7 @@ def _syncfs() -> Any:
 _SYNCFS = _syncfs()
 
 
-class Lake:
+class Lake(Closing):
     """Objects under string keys below the root of ``url``; see the module docstring."""
 
     def __init__(self, url: str, scheme: LakeScheme, root: str, fs: Any = None) -> None:
@@ -246,22 +246,6 @@ class Lake:
         for directory, _, files in os.walk(start):
             for name in files:
                 yield f"{directory}/{name}"
-
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Nothing to release today; here so a Lake can be used as a context manager."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"Lake({self.url!r})"

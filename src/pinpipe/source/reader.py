@@ -8,12 +8,12 @@ data and stays correct (and fast) on partial dumps and other databases.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from types import TracebackType
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
+from pinpipe.closing import Closing
 from pinpipe.errors import SourceNotReadyError
 from pinpipe.naming import RecordKindName
 from pinpipe.records import RECORD_KINDS
@@ -23,7 +23,7 @@ from pinpipe.source.schema import TABLES
 Record = dict[str, Any]
 
 
-class SourceReader:
+class SourceReader(Closing):
     """Read access to the three source tables; use as a context manager."""
 
     def __init__(self, url: str) -> None:
@@ -36,17 +36,6 @@ class SourceReader:
             self.close()
             msg = f"the source database has no table {', '.join(missing)}"
             raise SourceNotReadyError(msg, hint="run `pinpipe source init` or `source load`")
-
-    def __enter__(self) -> SourceReader:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         self._conn_cm.__exit__(None, None, None)

@@ -14,12 +14,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Protocol, Self, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import duckdb
 import orjson
 
+from pinpipe.closing import Closing
 from pinpipe.errors import PinpipeError
 from pinpipe.naming import RecordKindName
 from pinpipe.records import RECORD_KINDS, ColumnType, format_datetime
@@ -73,7 +73,7 @@ def _python_value(value: Any) -> Any:
     return value
 
 
-class DuckDBEngine:
+class DuckDBEngine(Closing):
     """One DuckDB database holding ``raw_<kind>``, the cleaned ``pin``/``geo``/``user`` tables,
     and the queries run on them.
 
@@ -84,17 +84,6 @@ class DuckDBEngine:
     def __init__(self, connection: duckdb.DuckDBPyConnection | None = None) -> None:
         self._owns_connection = connection is None
         self.connection = connection if connection is not None else duckdb.connect(":memory:")
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         if self._owns_connection:
