@@ -39,27 +39,22 @@ from pinpipe.broker.base import (
     validate_topic_name,
 )
 from pinpipe.broker.kafka_config import (
-    AUTH_ERRORS,
     CONSUMER_CONFIG,
-    DOWN_ERRORS,
     IAM_FEATURE,
     PRODUCER_CONFIG,
     REPLICATION_FACTOR_KEY,
-    UNREACHABLE_ERRORS,
     client_config,
 )
+from pinpipe.broker.kafka_errors import DOWN_ERRORS, kafka_error, unavailable
 from pinpipe.config import KafkaSettings
 from pinpipe.errors import (
-    BackpressureError,
     BrokerError,
     BrokerUnavailableError,
     ConfigError,
-    InvalidNameError,
     InvalidPartitionError,
     MissingExtraError,
     OffsetOutOfRangeError,
     RecordTooLargeError,
-    TopicExistsError,
     UnknownTopicError,
 )
 
@@ -179,41 +174,10 @@ class KafkaBroker(Broker):
     # -- errors ---------------------------------------------------------------------------
 
     def _raise(self, error: KafkaError, *, topic: str | None = None) -> NoReturn:
-        name = error.name()
-        where = f"topic {topic!r} on " if topic else ""
-        if name == "TOPIC_ALREADY_EXISTS" and topic:
-            raise TopicExistsError(topic)
-        if name in ("UNKNOWN_TOPIC_OR_PART", "_UNKNOWN_TOPIC") and topic:
-            raise UnknownTopicError(topic)
-        if name in ("INVALID_TOPIC_EXCEPTION", "TOPIC_EXCEPTION"):
-            raise InvalidNameError(str(error.str()), hint="Kafka's topic naming rules apply")
-        if name in ("_UNKNOWN_PARTITION", "INVALID_PARTITIONS"):
-            msg = f"{where}Kafka: {error.str()}"
-            raise InvalidPartitionError(msg, hint="check the topic's partition count")
-        if name in ("MSG_SIZE_TOO_LARGE", "_MSG_SIZE_TOO_LARGE", "RECORD_LIST_TOO_LARGE"):
-            msg = f"a record is too large for {where}Kafka: {error.str()}"
-            raise RecordTooLargeError(msg, hint="keep records under message.max.bytes (1 MB)")
-        if name == "_QUEUE_FULL":
-            msg = f"the producer queue for {self.bootstrap_servers} is full"
-            raise BackpressureError(msg, retry_after=1.0)
-        if name == "OFFSET_OUT_OF_RANGE":
-            msg = f"{where}Kafka: {error.str()}"
-            raise OffsetOutOfRangeError(msg, hint="read from the start or the end offset")
-        if name in AUTH_ERRORS:
-            msg = f"Kafka at {self.bootstrap_servers} refused access: {error.str()}"
-            raise BrokerError(msg, hint="check kafka.security and its credentials or IAM policy")
-        if name in UNREACHABLE_ERRORS:
-            self._unavailable(str(error.str()))
-        msg = f"{where}Kafka at {self.bootstrap_servers} failed: {name}: {error.str()}"
-        raise BrokerError(msg, hint="see the Kafka error code")
+        raise kafka_error(error, topic=topic, bootstrap=self.bootstrap_servers, down=self._down)
 
     def _unavailable(self, reason: str) -> NoReturn:
-        down = self._down
-        detail = f"{reason}; {down.str()}" if down is not None else reason
-        msg = f"cannot reach Kafka at {self.bootstrap_servers}: {detail}"
-        raise BrokerUnavailableError(
-            msg, hint="check broker_url and that the cluster is up (and kafka.security)"
-        )
+        raise unavailable(self.bootstrap_servers, reason, self._down)
 
     def _call(self, what: str, fn: Any, *args: Any, topic: str | None = None) -> Any:
         """Run a blocking client call, mapping KafkaException to pinpipe errors."""

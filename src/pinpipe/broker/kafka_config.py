@@ -24,20 +24,6 @@ CONSUMER_CONFIG: dict[str, Any] = {
     "queued.max.messages.kbytes": 16_384,
 }
 
-# Errors that mean "the cluster cannot be reached", whatever the request was.
-UNREACHABLE_ERRORS = frozenset(
-    "_TRANSPORT _ALL_BROKERS_DOWN _RESOLVE _TIMED_OUT _MSG_TIMED_OUT _WAIT_COORD REQUEST_TIMED_OUT"
-    " NETWORK_EXCEPTION BROKER_NOT_AVAILABLE LEADER_NOT_AVAILABLE NOT_LEADER_FOR_PARTITION"
-    " COORDINATOR_NOT_AVAILABLE NOT_COORDINATOR COORDINATOR_LOAD_IN_PROGRESS NOT_ENOUGH_REPLICAS"
-    " NOT_ENOUGH_REPLICAS_AFTER_APPEND".split()
-)
-# Reported through error_cb when no broker can be reached: fail fast instead of waiting.
-DOWN_ERRORS = frozenset("_ALL_BROKERS_DOWN _RESOLVE _AUTHENTICATION _SSL".split())
-AUTH_ERRORS = frozenset(
-    "_AUTHENTICATION _SSL SASL_AUTHENTICATION_FAILED TOPIC_AUTHORIZATION_FAILED"
-    " GROUP_AUTHORIZATION_FAILED CLUSTER_AUTHORIZATION_FAILED".split()
-)
-
 #: pinpipe's own key in ``KafkaSettings.client_config`` (removed before librdkafka sees it):
 #: the replication factor of topics pinpipe creates. Default: the cluster's
 #: ``default.replication.factor`` (1 on a one-broker cluster, usually 3 on MSK).

@@ -36,25 +36,14 @@ from pinpipe.broker.base import (
     TopicInfo,
     validate_stream_name,
 )
-from pinpipe.broker.kinesis_put import (
-    CREDENTIAL_CODES,
-    THROTTLING_CODES,
-    Shard,
-    batches,
-    entry,
-    put_all,
-)
+from pinpipe.broker.kinesis_put import Shard, batches, entry, put_all
 from pinpipe.config import KinesisSettings
 from pinpipe.errors import (
-    BackpressureError,
     BrokerError,
-    BrokerUnavailableError,
     ConfigError,
     InvalidPartitionError,
     MissingExtraError,
     OffsetOutOfRangeError,
-    TopicExistsError,
-    UnknownTopicError,
 )
 
 try:
@@ -63,15 +52,14 @@ try:
     from botocore.exceptions import (
         BotoCoreError,
         ClientError,
-        NoCredentialsError,
-        PartialCredentialsError,
-        ReadTimeoutError,
         WaiterError,
     )
-    from botocore.exceptions import ConnectionError as BotoConnectionError
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     _feature = "the Kinesis broker"
     raise MissingExtraError(_feature, "aws", "boto3") from exc
+
+# botocore is importable from here on.
+from pinpipe.broker.kinesis_errors import NOT_FOUND, code_of, kinesis_error
 
 if TYPE_CHECKING:
     from mypy_boto3_kinesis.client import KinesisClient
@@ -97,10 +85,6 @@ _NO_GROUPS_HINT = (
 
 class _IteratorExpiredError(Exception):
     """GetRecords with an iterator older than 5 minutes; the reader takes a new one."""
-
-
-def _code(exc: ClientError) -> str:
-    return exc.response.get("Error", {}).get("Code", "?")
 
 
 def _at_tip(page: GetRecordsOutputTypeDef, limit: int) -> bool:
@@ -179,41 +163,13 @@ class KinesisBroker(Broker):
     @contextmanager
     def _errors(self, stream: str | None, action: str) -> Iterator[None]:
         """Translate botocore's exceptions into pinpipe's (naming the stream and the fix)."""
-        target = f" on stream {stream!r}" if stream else ""
         try:
             yield
-        except ClientError as exc:
-            code, text = _code(exc), exc.response.get("Error", {}).get("Message", str(exc))
-            if code == "ResourceNotFoundException" and stream:
+        except (ClientError, BotoCoreError) as exc:
+            if stream and isinstance(exc, ClientError) and code_of(exc) == NOT_FOUND:
                 with self._lock:
                     self._shard_cache.pop(stream, None)
-                raise UnknownTopicError(stream) from exc
-            if code == "ResourceInUseException" and stream and action == "CreateStream":
-                raise TopicExistsError(stream) from exc
-            if code == "LimitExceededException" and action == "CreateStream":
-                msg = f"cannot create stream {stream!r}: {text}"
-                hint = "delete streams no longer needed, or ask AWS for a higher shard limit"
-                raise BrokerError(msg, hint=hint) from exc
-            if code in THROTTLING_CODES:
-                msg = f"Kinesis is throttling {action}{target} ({code}: {text})"
-                raise BackpressureError(msg, retry_after=1.0) from exc
-            if code in CREDENTIAL_CODES:
-                msg = f"Kinesis refused {action}{target}: {code}: {text}"
-                hint = "check the AWS credentials and that their IAM policy allows kinesis:*"
-                raise BrokerError(msg, hint=hint) from exc
-            msg = f"Kinesis {action}{target} failed: {code}: {text}"
-            raise BrokerError(msg, hint="see the AWS Kinesis API reference for the code") from exc
-        except (BotoConnectionError, ReadTimeoutError) as exc:
-            msg = f"cannot reach Kinesis at {self.endpoint} ({action}{target}): {exc}"
-            hint = "check kinesis.endpoint_url (PINPIPE_KINESIS__ENDPOINT_URL), the region, network"
-            raise BrokerUnavailableError(msg, hint=hint) from exc
-        except (NoCredentialsError, PartialCredentialsError) as exc:
-            msg = f"no usable AWS credentials for Kinesis ({action}{target}): {exc}"
-            hint = "set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-            raise BrokerError(msg, hint=hint) from exc
-        except BotoCoreError as exc:
-            msg = f"Kinesis {action}{target} failed: {exc}"
-            raise BrokerError(msg, hint="check the Kinesis settings and the network") from exc
+            raise kinesis_error(exc, stream=stream, action=action, endpoint=self.endpoint) from exc
 
     # -- shards ------------------------------------------------------------------------------
 
@@ -377,7 +333,7 @@ class KinesisBroker(Broker):
             try:
                 return self._client.get_records(ShardIterator=iterator, Limit=limit)
             except ClientError as exc:
-                if _code(exc) == "ExpiredIteratorException":
+                if code_of(exc) == "ExpiredIteratorException":
                     raise _IteratorExpiredError from exc
                 raise
 
@@ -402,7 +358,7 @@ class KinesisBroker(Broker):
                         StartingSequenceNumber=str(number),
                     )["ShardIterator"]
                 except ClientError as exc:
-                    if _code(exc) != "InvalidArgumentException":
+                    if code_of(exc) != "InvalidArgumentException":
                         raise
             return self._client.get_shard_iterator(
                 StreamName=stream, ShardId=shard.shard_id, ShardIteratorType="TRIM_HORIZON"

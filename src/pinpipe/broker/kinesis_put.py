@@ -29,13 +29,6 @@ MAX_KEY_CHARS = 256
 RETRYABLE_CODES = frozenset(
     {"ProvisionedThroughputExceededException", "InternalFailure", "KMSThrottlingException"}
 )
-THROTTLING_CODES = frozenset(
-    {"ProvisionedThroughputExceededException", "LimitExceededException", "ThrottlingException"}
-)
-CREDENTIAL_CODES = frozenset(
-    {"AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException"}
-    | {"ExpiredTokenException", "ExpiredToken"}
-)
 
 
 @dataclass(frozen=True, slots=True)
