@@ -23,7 +23,7 @@ from pinpipe.closing import Closing
 from pinpipe.errors import PinpipeError
 from pinpipe.naming import RecordKindName
 from pinpipe.records import RECORD_KINDS, ColumnType, format_datetime
-from pinpipe.transform.models import CLEANING, QUERIES, load_sql, raw_table
+from pinpipe.transform.models import CLEANING, QUERIES, VIEWS, load_sql, raw_table
 
 #: DuckDB type of each raw column type (datetimes arrive as strings, as Databricks infers them).
 RAW_SQL_TYPES: dict[ColumnType, str] = {
@@ -154,10 +154,13 @@ class DuckDBEngine(Closing):
     # -- models -----------------------------------------------------------------------------
 
     def clean(self) -> None:
-        """Run the cleaning models: ``raw_<kind>`` → tables ``pin``, ``geo``, ``user``."""
+        """Run the cleaning models (``raw_<kind>`` → tables ``pin``, ``geo``, ``user``), then
+        create the shared views."""
         for kind in CLEANING:
             sql = load_sql(f"clean_{kind}")
             self.connection.execute(f"CREATE OR REPLACE TABLE {_quote(kind)} AS {sql}")
+        for view in VIEWS:
+            self.connection.execute(f"CREATE OR REPLACE VIEW {_quote(view)} AS {load_sql(view)}")
 
     def table(self, kind: RecordKindName) -> list[Row]:
         """The rows of a cleaned table, ordered by ``ind`` (then every column, for duplicates)."""

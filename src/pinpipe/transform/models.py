@@ -1,7 +1,8 @@
 """The SQL models (DuckDB dialect, portable to Spark through SQLGlot), one file per model.
 
 The cleaning models read the raw relations ``raw_pin``, ``raw_geo`` and ``raw_user`` and
-produce the tables ``pin``, ``geo`` and ``user``; the query models read those three tables.
+produce the tables ``pin``, ``geo`` and ``user``; shared views (the age groups) come next, and
+the query models read the tables and views.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from pinpipe.naming import RecordKindName
 
 #: Cleaning models in run order; model ``clean_<kind>`` makes table ``<kind>`` from ``raw_<kind>``.
 CLEANING: tuple[RecordKindName, ...] = ("pin", "geo", "user")
+
+#: Views over the cleaned tables that several queries share, created after the cleaning.
+VIEWS: tuple[str, ...] = ("user_age_group",)
 
 #: The eight course queries (Q3 in two parts), in course order (SPEC §6).
 QUERIES: tuple[str, ...] = (
@@ -27,8 +31,8 @@ QUERIES: tuple[str, ...] = (
     "median_followers_by_age_group_and_join_year",  # Q8
 )
 
-#: Every model name (the SQL file stem), cleaning first.
-MODELS: tuple[str, ...] = (*(f"clean_{kind}" for kind in CLEANING), *QUERIES)
+#: Every model name (the SQL file stem), in run order.
+MODELS: tuple[str, ...] = (*(f"clean_{kind}" for kind in CLEANING), *VIEWS, *QUERIES)
 
 
 def raw_table(kind: RecordKindName) -> str:
