@@ -62,3 +62,17 @@ def postgres_url() -> Iterator[str]:
 
     with postgres_server() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def spark_session() -> Iterator[object]:
+    """One local Spark session (local[2]) for the whole run; skips when pyspark is absent."""
+    pytest.importorskip("pyspark")
+    from pinpipe.config import SparkSettings
+    from pinpipe.transform.spark_engine import build_session
+
+    session = build_session(
+        SparkSettings(master="local[2]", driver_memory="2g", shuffle_partitions=4)
+    )
+    yield session
+    session.stop()

@@ -87,6 +87,28 @@ class KinesisSettings(_Section):
     on_demand: bool = Field(False, description="Create streams in on-demand capacity mode.")
 
 
+class LakeSettings(_Section):
+    """Client settings for the lake (``lake_url``)."""
+
+    s3_endpoint_url: str | None = Field(
+        None, description="Another S3 endpoint for an s3:// lake (moto, MinIO, a VPC endpoint)."
+    )
+
+
+class SparkSettings(_Section):
+    """The Spark batch engine (``engine = "spark"``, extra ``spark``)."""
+
+    master: str = Field("local[*]", description="Master URL: local[*], spark://HOST:7077, yarn.")
+    remote: str = Field(
+        "", description="Spark Connect / Databricks Connect URL (sc://...); replaces master."
+    )
+    driver_memory: str = Field("4g", description="Driver heap for a local master.")
+    shuffle_partitions: int = Field(
+        8, ge=1, description="spark.sql.shuffle.partitions (Spark's 200 suits clusters)."
+    )
+    conf: dict[str, str] = Field(default_factory=dict, description="More Spark settings.")
+
+
 class ApiSettings(_Section):
     """The ingestion HTTP service (``pinpipe api``)."""
 
@@ -128,6 +150,8 @@ class Settings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     kinesis: KinesisSettings = Field(default_factory=KinesisSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    lake: LakeSettings = Field(default_factory=LakeSettings)
+    spark: SparkSettings = Field(default_factory=SparkSettings)
 
     @classmethod
     def settings_customise_sources(

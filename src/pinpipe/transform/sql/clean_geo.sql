@@ -1,6 +1,6 @@
 -- Cleaned geo frame (SPEC §5.2, §5.4): exact duplicate raw rows dropped; coordinates =
 -- [latitude, longitude] (array of DOUBLE); timestamp string ("YYYY-MM-DD HH:MM:SS" or the ISO
--- "T" form) -> TIMESTAMP (UTC); columns ind, country, coordinates, timestamp.
+-- "T" form) -> TIMESTAMPTZ (UTC; NULL when unparsable); columns ind, country, coordinates, timestamp.
 WITH deduplicated AS (
     SELECT DISTINCT * FROM raw_geo
 )
@@ -8,5 +8,5 @@ SELECT
     ind,
     NULLIF(country, '') AS country,
     ARRAY[CAST(latitude AS DOUBLE), CAST(longitude AS DOUBLE)] AS coordinates,
-    CAST("timestamp" AS TIMESTAMP) AS "timestamp"
+    TRY_CAST("timestamp" AS TIMESTAMPTZ) AS "timestamp"
 FROM deduplicated
