@@ -86,8 +86,6 @@ def load_reference_raw(reference_dir: Path) -> dict[str, list[Row]]:
     return {"pin": pin, "geo": geo, "user": user}
 
 
-
-
 # -- the test's own implementation of each rule -------------------------------------------------
 
 PLACEHOLDERS = {

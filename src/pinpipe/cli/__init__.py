@@ -13,7 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from pinpipe import __version__
-from pinpipe.cli import api_cmd, config_cmd, demo, emulate, log, sink, source
+from pinpipe.cli import api_cmd, batch_cmd, config_cmd, demo, emulate, log, sink, source
 from pinpipe.cli._common import err_console, state
 from pinpipe.errors import PinpipeError
 
@@ -53,6 +53,8 @@ app.add_typer(log.streams_app, name="streams")
 app.command()(demo.demo)
 app.command("api")(api_cmd.api)
 app.command("sink")(sink.sink)
+app.command("batch")(batch_cmd.batch)
+app.command("query")(batch_cmd.query)
 
 
 def _version(value: bool) -> None:

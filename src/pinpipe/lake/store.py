@@ -75,11 +75,20 @@ _SYNCFS = _syncfs()
 class Lake(Closing):
     """Objects under string keys below the root of ``url``; see the module docstring."""
 
-    def __init__(self, url: str, scheme: LakeScheme, root: str, fs: Any = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        scheme: LakeScheme,
+        root: str,
+        fs: Any = None,
+        *,
+        s3_endpoint_url: str | None = None,
+    ) -> None:
         self.url = url
         self.scheme: LakeScheme = scheme
         self._root = root.rstrip("/")
         self._fs = fs
+        self.s3_endpoint_url = s3_endpoint_url
 
     # -- paths -----------------------------------------------------------------------------
 
@@ -89,6 +98,29 @@ class Lake(Closing):
             msg = f"invalid object key {key!r}"
             raise LakeError(msg, hint="keys are relative, '/'-separated, without '.' or '..'")
         return f"{self._root}/{key}"
+
+    def table_uri(self, key: str) -> str:
+        """Where a table (a Delta table's folder) under ``key`` lives, as delta-rs and Spark
+        name it: an absolute local path or ``s3://bucket/prefix/key``."""
+        path = self._path(key)
+        if self.scheme == "s3":
+            return f"s3://{path}"
+        if self.scheme == "memory":
+            msg = f"a memory:// lake cannot hold tables such as {key!r}"
+            raise LakeError(msg, hint="use a local path or an s3:// lake for Delta tables")
+        return path
+
+    def storage_options(self) -> dict[str, str]:
+        """Options for delta-rs (object_store) to reach this lake: the S3 endpoint. Credentials
+        and region come from the environment's usual AWS chain, as for s3fs."""
+        if self.scheme != "s3":
+            return {}
+        options: dict[str, str] = {}
+        if self.s3_endpoint_url:
+            options["AWS_ENDPOINT_URL"] = self.s3_endpoint_url
+            if self.s3_endpoint_url.startswith("http://"):
+                options["AWS_ALLOW_HTTP"] = "true"
+        return options
 
     def _error(self, action: str, key: str, exc: Exception) -> LakeError:
         if isinstance(exc, LakeError):
@@ -295,7 +327,7 @@ def open_lake(url: str, *, s3_endpoint_url: str | None = None) -> Lake:
             options["endpoint_url"] = s3_endpoint_url
         fs = s3fs.S3FileSystem(**options)
         root = f"{parts.netloc}/{parts.path.strip('/')}".rstrip("/")
-        return Lake(url, "s3", root, fs)
+        return Lake(url, "s3", root, fs, s3_endpoint_url=s3_endpoint_url)
     msg = f"lake URL {url!r} has an unknown scheme {parts.scheme!r}"
     raise LakeError(msg, hint="use a path, file:///PATH, memory://NAME or s3://BUCKET[/PREFIX]")
 

@@ -38,7 +38,7 @@ from pinpipe.broker.base import Broker, IdempotentAppender, KeyedSpan, OutRecord
 from pinpipe.broker.factory import open_broker
 from pinpipe.config import Settings
 from pinpipe.errors import TopicExistsError, UnknownTopicError
-from pinpipe.lake.store import Lake, open_lake
+from pinpipe.lake import Lake, lake_from_settings
 from pinpipe.sink.base import BatchingSink, DeadLetter, LakeObject
 from pinpipe.sink.exceptions import SinkConfigError, SinkError
 from pinpipe.sink.formats import Format, FormatName, resolve_format
@@ -256,7 +256,7 @@ def run_sink(
             raise SinkError(msg, hint="run the sink on topics: broker_url embedded:// or kafka://")
         if lake is None:
             lake = stack.enter_context(
-                open_lake(settings.lake_url, s3_endpoint_url=s3_endpoint_url)
+                lake_from_settings(settings, s3_endpoint_url=s3_endpoint_url)
             )
         sink = LakeSink(
             broker,

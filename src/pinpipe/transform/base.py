@@ -139,13 +139,14 @@ class Engine(Closing, ABC):
     def query_arrow(self, name: str) -> pa.Table:
         """The result of query model ``name``, in the model's own ORDER BY."""
 
+    @abstractmethod
+    def fetch(self, sql: str) -> pa.Table:
+        """The result of ``sql``, a query in the models' dialect (DuckDB's), over the raw
+        frames, cleaned tables and views."""
+
     def count(self, relation: str) -> int:
         """Rows in a raw frame or a cleaned table (``raw_pin``, ``pin`` …)."""
-        return self.scalar(f"SELECT COUNT(*) FROM {relation}")
-
-    @abstractmethod
-    def scalar(self, sql: str) -> int:
-        """The single integer ``sql`` (in DuckDB's dialect) returns."""
+        return int(self.fetch(f"SELECT COUNT(*) AS n FROM {relation}").column(0)[0].as_py())
 
     # -- conveniences built on the contract ----------------------------------------------------
 

@@ -75,13 +75,13 @@ class DuckDBEngine(Engine):
         check_query(name)
         return self._arrow(load_sql(name))
 
-    def scalar(self, sql: str) -> int:
-        rows = self.connection.execute(sql).fetchall()  # fetch all: DuckDB 2 refuses new work
-        return int(rows[0][0]) if rows else 0  # while a result is unfinished
+    def fetch(self, sql: str) -> pa.Table:
+        return self._arrow(sql)
 
     def _arrow(self, sql: str) -> pa.Table:
         try:
-            return self.connection.sql(sql).to_arrow_table()
+            table: pa.Table = self.connection.sql(sql).to_arrow_table()
         except duckdb.Error as exc:
             msg = f"DuckDB could not run a model: {exc}"
             raise TransformError(msg, hint="run clean() after loading the raw frames") from exc
+        return table

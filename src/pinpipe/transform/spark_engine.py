@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from functools import cache
+from importlib.resources import files
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyarrow as pa
@@ -24,6 +25,8 @@ from pinpipe.transform.models import CLEANING, VIEWS, load_sql, raw_table
 if TYPE_CHECKING:
     from pinpipe.config import SparkSettings
 
+FEATURE = "the Spark engine"
+LOG4J2_CONFIG = files("pinpipe.transform").joinpath("spark-log4j2.properties")
 #: Session settings pinpipe always applies (before the user's own ``spark.conf``).
 BASE_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",  # timestamps are UTC instants, as on DuckDB
@@ -37,7 +40,7 @@ def _import_pyspark() -> Any:
     try:
         import pyspark.sql
     except ImportError as exc:
-        raise MissingExtraError("the Spark engine", "spark", "pyspark") from exc
+        raise MissingExtraError(FEATURE, "spark", "pyspark") from exc
     return pyspark.sql
 
 
@@ -48,7 +51,7 @@ def transpile(sql: str) -> str:
         import sqlglot
         import sqlglot.errors
     except ImportError as exc:
-        raise MissingExtraError("the Spark engine", "spark", "sqlglot") from exc
+        raise MissingExtraError(FEATURE, "spark", "sqlglot") from exc
     try:
         return str(sqlglot.transpile(sql, read="duckdb", write="spark")[0])
     except sqlglot.errors.SqlglotError as exc:
@@ -64,9 +67,16 @@ def build_session(settings: SparkSettings) -> Any:
     if settings.remote:
         builder = builder.remote(settings.remote)
     else:
-        # Python workers (if Spark ever starts one) use this interpreter, not whatever is on PATH.
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        # A local driver binds to loopback (Spark otherwise picks the first interface, and
+        # warns about it), and logs only errors: pinpipe prints its own progress.
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         builder = builder.master(settings.master)
+        builder = builder.config("spark.driver.host", "127.0.0.1")
+        builder = builder.config(
+            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG4J2_CONFIG}"
+        )
+        # Python workers (if Spark ever starts one) use this interpreter, not whatever is on PATH.
+        builder = builder.config("spark.pyspark.python", sys.executable)
         builder = builder.config("spark.driver.memory", settings.driver_memory)
         builder = builder.config("spark.sql.shuffle.partitions", str(settings.shuffle_partitions))
     for key, value in {**BASE_CONF, **settings.conf}.items():
@@ -138,12 +148,8 @@ class SparkEngine(Engine):
         check_query(name)
         return self._arrow(lambda: self.spark.sql(transpile(load_sql(name))))
 
-    def scalar(self, sql: str) -> int:
-        try:
-            row = self.spark.sql(transpile(sql)).first()
-        except Exception as exc:
-            raise _spark_error(exc) from exc
-        return int(row[0]) if row is not None else 0
+    def fetch(self, sql: str) -> pa.Table:
+        return self._arrow(lambda: self.spark.sql(transpile(sql)))
 
     def _arrow(self, frame: Any) -> pa.Table:
         try:
