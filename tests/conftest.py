@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,3 +77,22 @@ def spark_session() -> Iterator[object]:
     )
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def reference_raw(reference_dir: Path) -> dict[str, list[dict[str, Any]]]:
+    """The course's real rows as raw frames (tests/transform/reference.py)."""
+    from tests.transform.reference import load_reference_raw
+
+    return load_reference_raw(reference_dir)
+
+
+@pytest.fixture(scope="session")
+def landed_lake_dir(
+    tmp_path_factory: pytest.TempPathFactory, reference_raw: dict[str, list[dict[str, Any]]]
+) -> Path:
+    """A local lake holding the reference rows as the sink writes them (tests/landing.py); a
+    template: tests copy it before they write."""
+    from tests.landing import land_rows
+
+    return land_rows(tmp_path_factory.mktemp("landed"), reference_raw)

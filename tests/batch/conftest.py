@@ -1,5 +1,4 @@
-"""A lake holding the course's real rows as the sink writes them (through the embedded log and
-``run_sink``), plus a few lines the reader must refuse; and the engines to run the job on."""
+"""The batch suite's fixtures: a fresh copy of the landed lake, and the engines to run on."""
 
 from __future__ import annotations
 
@@ -7,49 +6,13 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import orjson
 import pytest
 
-from pinpipe.broker import OutRecord
-from pinpipe.broker.embedded import EmbeddedLog
-from pinpipe.config import EmbeddedLogSettings, Settings
-from pinpipe.sink import run_sink
+from pinpipe.config import Settings
 from pinpipe.transform import DuckDBEngine, Engine
-from tests.transform.reference import Row, load_reference_raw
+from tests.landing import UID
 
-UID = "129a67850695"
-#: JSON the sink passes through (it is JSON; compact already, as the sink writes it) but that
-#: is not a pin record: dead letters of the batch job.
-NOT_RECORDS = [b"[1,2]", b'"just text"', b'{"index":"seven","title":"x"}']
 ENGINE_NAMES = ("duckdb", pytest.param("spark", marks=[pytest.mark.spark, pytest.mark.slow]))
-
-
-@pytest.fixture(scope="session")
-def reference_raw(reference_dir: Path) -> dict[str, list[Row]]:
-    return load_reference_raw(reference_dir)
-
-
-@pytest.fixture(scope="session")
-def landed_lake_dir(
-    tmp_path_factory: pytest.TempPathFactory, reference_raw: dict[str, list[Row]]
-) -> Path:
-    """The reference rows produced to ``<uid>.pin|geo|user`` (pin on two partitions) and sunk
-    into a local lake with flush.size 500; a template each test copies."""
-    home = tmp_path_factory.mktemp("landed")
-    settings = Settings(home=home, user_id=UID)
-    with EmbeddedLog(home / "broker.db", EmbeddedLogSettings(durability="none")) as log:
-        for kind, rows in reference_raw.items():
-            topic = settings.names.topic(kind)
-            partitions = 2 if kind == "pin" else 1
-            log.create_topic(topic, partitions)
-            records = [
-                OutRecord(orjson.dumps(r), partition=i % partitions) for i, r in enumerate(rows)
-            ]
-            if kind == "pin":
-                records += [OutRecord(value, partition=1) for value in NOT_RECORDS]
-            log.append(topic, records)
-        run_sink(settings, once=True, broker=log, flush_size=500)
-    return home / "lake"
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from pinpipe.config import Settings
 from pinpipe.lake import open_lake
 from pinpipe.transform import CLEANING, QUERIES, Engine
 from pinpipe.transform.base import rows_of, sorted_rows
-from tests.batch.conftest import NOT_RECORDS, make_engine
+from tests.batch.conftest import make_engine
+from tests.landing import NOT_RECORDS
 from tests.transform.reference import Row, py_clean, py_queries
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:deltalake")
@@ -34,7 +35,7 @@ def _present(row: Row, source: str) -> bool:
 
 def expected_quality(raw: dict[str, list[Row]]) -> dict[str, dict[str, Any]]:
     clean = py_clean(raw)
-    expected = {}
+    expected: dict[str, dict[str, Any]] = {}
     for kind in CLEANING:
         distinct = _distinct(raw[kind])
         expected[kind] = {
@@ -72,9 +73,9 @@ def test_batch_matches_python_on_real_rows(
     ]
     # The quality summary: what the test computes itself, and the three refused lines.
     quality = report.quality.to_dict()
-    for kind, values in expected_quality(reference_raw).items():
+    for kind_name, values in expected_quality(reference_raw).items():
         for key, value in values.items():
-            assert quality[kind][key] == value, (kind, key)
+            assert quality[kind_name][key] == value, (kind_name, key)
     assert quality["pin"]["dead_letters"] == len(NOT_RECORDS)
     assert quality["pin"]["nulled"]["follower_count"] > 0
     assert quality["geo"]["dead_letters"] == quality["user"]["dead_letters"] == 0

@@ -12,6 +12,7 @@ import typer
 from rich.console import Group
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from pinpipe.batch import BatchProgress, BatchReport, read_quality, read_result, run_batch
 from pinpipe.cli._common import console, err_console, kv_table, progress_bar, state
@@ -40,18 +41,21 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def result_table(name: str, table: pa.Table, *, limit: int | None = 30) -> Table:
-    """A query result as a Rich table (the first ``limit`` rows)."""
-    title = f"{name} ({table.num_rows:,} rows)"
-    shown = Table(title=title, title_justify="left", title_style="bold")
+def result_table(name: str, table: pa.Table, *, limit: int | None = 30) -> Group:
+    """A query result as a heading and a Rich table (the first ``limit`` rows)."""
+    count = f"{table.num_rows:,} row" + ("" if table.num_rows == 1 else "s")
+    # A heading of its own: a table's title would wrap at the table's (narrow) width.
+    heading = Text.assemble((name, "bold"), f" ({count})")
+    shown = Table()
     for column in table.column_names:
         shown.add_column(column, justify="right" if _numeric(table, column) else "left")
     rows = rows_of(table)
     for row in rows if limit is None else rows[:limit]:
         shown.add_row(*(_cell(v) for v in row.values()))
     if limit is not None and len(rows) > limit:
-        shown.caption = f"… {len(rows) - limit:,} more rows: pinpipe query {name} --all"
-    return shown
+        more = Text(f"… {len(rows) - limit:,} more rows: pinpipe query {name} --all", "dim")
+        return Group(heading, shown, more)
+    return Group(heading, shown)
 
 
 def _numeric(table: pa.Table, column: str) -> bool:
