@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import bench_api, bench_emulator, bench_sink, bench_source
+from benchmarks import bench_api, bench_batch, bench_emulator, bench_sink, bench_source
 from benchmarks._harness import report
 
 
@@ -30,6 +30,11 @@ def main() -> None:
             repeat=1 if quick else 3,
         ),
         "sink.json",
+    )
+    report(
+        "batch job, DuckDB and Spark",
+        bench_batch.run(bench_batch.QUICK_POSTS if quick else 1_000_000),
+        "batch.json",
     )
 
 

@@ -123,21 +123,19 @@ def batch(
     """
     settings = state(ctx).settings()
     with progress_bar("batch", None) as bar:
-        task = bar.task_ids[0]
-
-        def progress(p: BatchProgress) -> None:
-            _show(bar, task, p)
-
-        report = run_batch(settings, engine=engine, on_progress=progress)
+        report = run_batch(
+            settings, engine=engine, on_progress=lambda p: show_batch_progress(bar, p)
+        )
     if as_json:
         typer.echo(_report_json(report))
     else:
         console.print(render_report(report))
 
 
-def _show(bar: Progress, task: Any, p: BatchProgress) -> None:
+def show_batch_progress(bar: Progress, p: BatchProgress) -> None:
+    """Show a batch run's stage on the bar of :func:`progress_bar`."""
     label = STAGE_LABELS[p.stage] + (f": {p.detail}" if p.detail else "")
-    bar.update(task, completed=p.done, total=p.total, description=label)
+    bar.update(bar.task_ids[0], completed=p.done, total=p.total, description=label)
 
 
 def _report_json(report: BatchReport) -> str:

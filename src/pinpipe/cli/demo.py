@@ -2,8 +2,9 @@
 
 Every stage that exists runs in one process tree: the source database (reused when the home
 has one), the ingestion API on a free loopback port, the course's topics and streams, batch and
-stream emulation in load mode, and the S3 sink into the local lake. Re-running is safe: the
-source is reused, the emulators add records and the sink writes the new ones.
+stream emulation in load mode, the S3 sink into the local lake, and the batch job (cleaning,
+curated Delta tables, the eight questions). Re-running is safe: the source is reused, the
+emulators add records, the sink writes the new ones and the batch job recomputes everything.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import typer
 from rich.table import Table
 
 from pinpipe.api.server import running_api
+from pinpipe.batch import BatchReport, run_batch
 from pinpipe.broker import open_broker
 from pinpipe.cli._common import console, kv_table, progress_bar, state
 from pinpipe.cli.api_cmd import ensure_course_log
+from pinpipe.cli.batch_cmd import quality_table, result_table, show_batch_progress
 from pinpipe.cli.emulate import render_summary
 from pinpipe.cli.sink import render_info
 from pinpipe.cli.source import render_stats
@@ -69,7 +72,26 @@ def _emulate(settings: Settings, api_url: str, mode: Mode, count: int, step: int
     console.print(kv_table(f"emulate {mode}", render_summary(summary)))
 
 
-def _where(settings: Settings, lake_objects: int) -> Table:
+#: The results the demo prints (all nine are stored; ``pinpipe query NAME`` prints any).
+DEMO_RESULTS = (
+    "popular_category_by_year",
+    "country_with_most_followed_user",
+    "median_followers_by_age_group",
+    "users_joined_by_year",
+)
+
+
+def _batch(settings: Settings, step: int) -> BatchReport:
+    console.print(f"{step}. batch job on {settings.engine}: clean → curated Delta → 8 questions")
+    with progress_bar("batch", None) as bar:
+        report = run_batch(settings, on_progress=lambda p: show_batch_progress(bar, p))
+    for name in DEMO_RESULTS:
+        console.print(result_table(name, report.results[name]))
+    console.print(quality_table(report.quality.to_dict()))
+    return report
+
+
+def _where(settings: Settings, lake_objects: int, report: BatchReport) -> Table:
     table = Table("what", "where", "holds", title="where everything is", title_justify="left")
     table.add_row("source database", settings.display()["source_url"], "3 tables")
     with open_broker(settings.broker_url, settings) as broker:
@@ -77,6 +99,12 @@ def _where(settings: Settings, lake_objects: int) -> Table:
             records = broker.describe_topic(name).records
             table.add_row(name, settings.broker_url, f"{records:,} records")
     table.add_row("lake", f"{settings.lake_url}/topics", f"+{lake_objects:,} objects this run")
+    for kind, uri in report.curated.items():
+        rows = report.quality.kinds[kind].rows_cleaned
+        table.add_row(f"curated {kind} (Delta)", uri, f"{rows:,} rows")
+    table.add_row(
+        "query results", f"{settings.lake_url}/results", "pinpipe query NAME (parquet, csv)"
+    )
     return table
 
 
@@ -105,5 +133,6 @@ def demo(
     console.print("5. sink: topics → lake (the course's S3 sink connector, flush.size=1)")
     info = run_sink(settings, once=True)
     console.print(render_info(info))
-    console.print(_where(settings, info.objects))
+    report = _batch(settings, 6)
+    console.print(_where(settings, info.objects, report))
     console.print(f"[bold green]demo done[/bold green] in {time.perf_counter() - started:.1f} s")
