@@ -56,10 +56,12 @@ def test_clean_objects_keep_the_schema_order_and_ignore_unknown_fields() -> None
         (b"7", "JSON number, not an object"),
         (b"{nope", "not JSON"),
         (b'{"ind": 1} null', "not JSON"),  # Arrow would read two rows here
-        (b'{"ind": "one"}', "column 'ind': expected an integer"),
-        (b'{"ind": 1.5}', "column 'ind': expected an integer"),
+        (b'{"ind": "one"}', "column 'ind': expected a 64-bit integer"),
+        (b'{"ind": 1.5}', "column 'ind': expected a 64-bit integer"),
         (b'{"latitude": "north"}', "column 'latitude': expected a number"),
-        (b'{"ind": true}', "column 'ind': expected an integer"),
+        (b'{"ind": true}', "column 'ind': expected a 64-bit integer"),
+        (b'{"ind": 9223372036854775808}', "column 'ind': expected a 64-bit integer"),
+        (b'{"ind": 1e19}', "column 'ind': expected a 64-bit integer"),
     ],
 )
 def test_bad_lines_become_dead_letters_and_the_rest_is_kept(line: bytes, reason: str) -> None:

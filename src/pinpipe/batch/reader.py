@@ -31,6 +31,7 @@ from pinpipe.transform import raw_schema
 READ_THREADS = 4
 #: The longest line text kept in a dead letter.
 MAX_DEAD_LETTER_TEXT = 10_000
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,14 +164,18 @@ def _coerce(name: str, value: Any, type_: pa.DataType) -> Any:
         # Spark reads a number or a nested value in a string column as its JSON text.
         return value if isinstance(value, str) else orjson.dumps(value).decode()
     if pa.types.is_integer(type_):
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
         if isinstance(value, float) and value.is_integer():
-            return int(value)
+            value = int(value)
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and _INT64[0] <= value <= _INT64[1]
+        ):
+            return value
     elif pa.types.is_floating(type_) and isinstance(value, int | float):
         if not isinstance(value, bool):
             return float(value)
-    expected = "an integer" if pa.types.is_integer(type_) else "a number"
+    expected = "a 64-bit integer" if pa.types.is_integer(type_) else "a number"
     msg = f"column {name!r}: expected {expected}, got the JSON {_json_type(value)} {value!r:.60}"
     raise ValueError(msg)
 
