@@ -101,7 +101,7 @@ def read_raw(
     table = pa.concat_tables(tables) if tables else schema.empty_table()
     return RawRead(
         kind=kind,
-        table=table.combine_chunks() if table.num_rows else table,
+        table=table,
         objects=len(keys),
         bytes=sum(size for _, _, size in parsed),
         dead_letters=tuple(d for _, dead, _ in parsed for d in dead),
