@@ -13,7 +13,17 @@ import typer
 from typer.core import TyperGroup
 
 from pinpipe import __version__
-from pinpipe.cli import api_cmd, batch_cmd, config_cmd, demo, emulate, log, sink, source
+from pinpipe.cli import (
+    api_cmd,
+    batch_cmd,
+    config_cmd,
+    demo,
+    emulate,
+    log,
+    sink,
+    source,
+    stream_cmd,
+)
 from pinpipe.cli._common import err_console, state
 from pinpipe.errors import PinpipeError
 
@@ -55,6 +65,8 @@ app.command("api")(api_cmd.api)
 app.command("sink")(sink.sink)
 app.command("batch")(batch_cmd.batch)
 app.command("query")(batch_cmd.query)
+app.command("stream")(stream_cmd.stream)
+app.add_typer(stream_cmd.delta_app, name="delta")
 
 
 def _version(value: bool) -> None:

@@ -13,7 +13,7 @@ transpiled (Spark); both must give the same rows, which ``tests/transform`` chec
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -127,9 +127,9 @@ class Engine(Closing, ABC):
         """Replace ``raw_<kind>`` with ``frame``; returns its row count."""
 
     @abstractmethod
-    def clean(self) -> None:
-        """Run the cleaning models (``raw_<kind>`` → ``pin``, ``geo``, ``user``) and create the
-        shared views."""
+    def clean(self, kinds: Sequence[RecordKindName] = CLEANING) -> None:
+        """Run the cleaning models of ``kinds`` (``raw_<kind>`` → ``pin``, ``geo``, ``user``);
+        with all three, create the shared views too (the streaming job cleans one kind)."""
 
     @abstractmethod
     def cleaned_arrow(self, kind: RecordKindName) -> pa.Table:

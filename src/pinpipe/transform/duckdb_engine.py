@@ -7,6 +7,7 @@ DuckDB tables, so the nine queries read them without re-parsing anything.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from typing import ClassVar
 
 import duckdb
@@ -55,12 +56,12 @@ class DuckDBEngine(Engine):
         self.connection.register(raw_table(kind), table)
         return table.num_rows
 
-    def clean(self) -> None:
+    def clean(self, kinds: Sequence[RecordKindName] = CLEANING) -> None:
         try:
-            for kind in CLEANING:
+            for kind in kinds:
                 sql = load_sql(f"clean_{kind}")
                 self.connection.execute(f"CREATE OR REPLACE TABLE {quote(kind)} AS {sql}")
-            for view in VIEWS:
+            for view in VIEWS if set(kinds) == set(CLEANING) else ():
                 self.connection.execute(f"CREATE OR REPLACE VIEW {quote(view)} AS {load_sql(view)}")
         except duckdb.Error as exc:
             msg = f"the cleaning models failed on DuckDB: {exc}"

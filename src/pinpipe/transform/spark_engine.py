@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from functools import cache
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -111,10 +112,10 @@ class SparkEngine(Engine):
         else:
             self._owns_session = False
         self.spark = session
-        self._cached: list[Any] = []
+        self._cached: dict[RecordKindName, Any] = {}
 
     def close(self) -> None:
-        for frame in self._cached:
+        for frame in self._cached.values():
             frame.unpersist()
         self._cached.clear()
         if self._owns_session:
@@ -127,16 +128,17 @@ class SparkEngine(Engine):
         self.spark.createDataFrame(source).createOrReplaceTempView(raw_table(kind))
         return table.num_rows
 
-    def clean(self) -> None:
-        for frame in self._cached:
-            frame.unpersist()
-        self._cached.clear()
+    def clean(self, kinds: Sequence[RecordKindName] = CLEANING) -> None:
+        for kind in kinds:
+            previous = self._cached.pop(kind, None)
+            if previous is not None:
+                previous.unpersist()
         try:
-            for kind in CLEANING:
+            for kind in kinds:
                 cleaned = self.spark.sql(transpile(load_sql(f"clean_{kind}"))).cache()
-                self._cached.append(cleaned)
+                self._cached[kind] = cleaned
                 cleaned.createOrReplaceTempView(kind)
-            for view in VIEWS:
+            for view in VIEWS if set(kinds) == set(CLEANING) else ():
                 self.spark.sql(transpile(load_sql(view))).createOrReplaceTempView(view)
         except Exception as exc:
             raise _spark_error(exc) from exc
