@@ -179,3 +179,29 @@ def test_sigkill_at_random_moments_loses_and_duplicates_nothing(
     for kind in CLEANING:
         rows = sorted_rows(_table(settings, kind).to_pyarrow_table())
         assert rows == expected[kind], kind
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_both_engines_give_the_same_tables(
+    tmp_path: Path, raw: dict[str, list[Row]], spark_session: object
+) -> None:
+    from pinpipe.stream.spark_job import run_stream_spark
+
+    tables = {}
+    for engine in ("native", "spark"):
+        settings = _settings(tmp_path / engine)
+        settings.home.mkdir()
+        with _log(settings) as log:
+            _produce(log, settings, {k: v[:1500] for k, v in raw.items()})
+        if engine == "native":
+            run_stream(settings, once=True, max_batch_records=500)
+        else:
+            info = run_stream_spark(settings, once=True, session=spark_session)
+            assert info.summaries["pin"].dead_letters == len(BAD_PAYLOADS) - 1
+        tables[engine] = {k: _table(settings, k).to_pyarrow_table() for k in CLEANING}
+    for kind in CLEANING:
+        native, spark = tables["native"][kind], tables["spark"][kind]
+        assert native.schema.names == spark.schema.names
+        assert sorted_rows(native) == sorted_rows(spark), kind
+        assert native.num_rows > 0

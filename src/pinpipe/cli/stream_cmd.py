@@ -17,7 +17,7 @@ from pinpipe.stream.job import dead_letter_key, seen_key, table_key
 from pinpipe.stream.maintenance import compact, vacuum
 from pinpipe.transform import CLEANING
 
-EngineName = Literal["native"]
+EngineName = Literal["native", "spark"]
 
 
 def render_stream_info(info: StreamInfo) -> Table:
@@ -48,7 +48,12 @@ def render_stream_info(info: StreamInfo) -> Table:
 def stream(
     ctx: typer.Context,
     engine: Annotated[
-        EngineName, typer.Option("--engine", help="native: DuckDB + delta-rs micro-batches.")
+        EngineName,
+        typer.Option(
+            "--engine",
+            help="native: DuckDB + delta-rs micro-batches; spark: Structured Streaming "
+            "(extra spark).",
+        ),
     ] = "native",
     once: Annotated[
         bool, typer.Option("--once", help="Process what the streams hold now, then exit.")
@@ -85,15 +90,27 @@ def stream(
             shown = ", ".join(f"{k.rsplit('-', 1)[-1]} {v:,}" for k, v in counts.items())
             bar.update(bar.task_ids[0], description=f"stream: rows appended {shown}")
 
-        info = run_stream(
-            settings,
-            once=once,
-            trigger_interval=trigger_interval,
-            starting_position=starting_position,
-            max_batch_records=max_batch_records,
-            stop=stop,
-            on_batch=progress,
-        )
+        if engine == "spark":
+            from pinpipe.stream.spark_job import run_stream_spark
+
+            info = run_stream_spark(
+                settings,
+                once=once,
+                trigger_interval=trigger_interval,
+                starting_position=starting_position,
+                max_batch_records=max_batch_records,
+                stop=stop,
+            )
+        else:
+            info = run_stream(
+                settings,
+                once=once,
+                trigger_interval=trigger_interval,
+                starting_position=starting_position,
+                max_batch_records=max_batch_records,
+                stop=stop,
+                on_batch=progress,
+            )
     console.print(render_stream_info(info))
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Literal
@@ -26,7 +26,7 @@ from typing import Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pinpipe.broker import Broker, open_broker
+from pinpipe.broker import Broker, LogRecord, open_broker
 from pinpipe.config import Settings
 from pinpipe.lake import Lake, lake_from_settings
 from pinpipe.naming import RecordKindName
@@ -37,7 +37,7 @@ from pinpipe.stream.tables import (
     load_seen,
     positions_metadata,
 )
-from pinpipe.transform import CLEANING, DuckDBEngine
+from pinpipe.transform import CLEANING, DuckDBEngine, Engine
 
 StartingPosition = Literal["earliest", "latest"]
 
@@ -82,7 +82,7 @@ class StreamInfo:
         return sum(s.records for s in self.summaries.values())
 
 
-class _Stream:
+class StreamTable:
     """One stream, its tables and where it is."""
 
     def __init__(
@@ -93,13 +93,16 @@ class _Stream:
         broker: Broker,
         engine: DuckDBEngine,
         starting_position: StartingPosition,
+        cleaner: Engine | None = None,
     ) -> None:
         self.kind = kind
         self.name = settings.names.stream(kind)
         self.main = DeltaTarget(lake, table_key(settings, kind))
         self.seen = DeltaTarget(lake, seen_key(settings, kind))
         self.dead = DeltaTarget(lake, dead_letter_key(settings))
-        self.broker, self.engine = broker, engine
+        # ``engine`` keeps the de-duplication state (DuckDB, whatever runs the models, so the
+        # digests are the same on both engines); ``cleaner`` runs the cleaning model.
+        self.broker, self.engine, self.cleaner = broker, engine, cleaner or engine
         self.summary = StreamSummary(self.name, self.main.uri)
         info = broker.describe_topic(self.name)
         resume = self.main.resume(self.name)
@@ -137,16 +140,23 @@ class _Stream:
             for partition, offset in sorted(self.positions.items())
             for record in self.broker.read(self.name, partition, offset, per_partition)
         ]
+        self.process(records)
+        return len(records)
+
+    def process(self, records: Sequence[LogRecord]) -> int:
+        """Clean and commit ``records`` as the next micro-batch; records before the positions
+        (a batch replayed by the engine that reads) are left out. Records committed."""
+        records = [r for r in records if r.offset >= self.positions.get(r.partition, 0)]
         if not records:
             return 0
         positions = dict(self.positions)
         for record in records:
-            positions[record.partition] = max(positions[record.partition], record.offset + 1)
+            positions[record.partition] = max(positions.get(record.partition, 0), record.offset + 1)
         raw, bad = decode(self.kind, self.name, records)
         new_raw, digests = self._new_rows(raw)
-        self.engine.load_raw(self.kind, new_raw)
-        self.engine.clean([self.kind])
-        cleaned = self.engine.cleaned_arrow(self.kind)
+        self.cleaner.load_raw(self.kind, new_raw)
+        self.cleaner.clean([self.kind])
+        cleaned = self.cleaner.cleaned_arrow(self.kind)
         batch = self.batch + 1
         committed = self.main.committed_batch(self.name)
         if committed is not None and committed >= batch:
@@ -154,7 +164,7 @@ class _Stream:
             resume = self.main.resume(self.name)
             if resume is not None:
                 self.batch, self.positions = resume.batch, dict(resume.positions)
-            return len(records)
+            return 0
         if bad and (self.dead.committed_batch(self.name) or 0) < batch:
             self.dead.append(_dead_letters(self.name, bad, batch), self.name, batch)
         if digests.num_rows:
@@ -239,7 +249,8 @@ def run_stream(
             lake = stack.enter_context(lake_from_settings(settings))
         engine = stack.enter_context(DuckDBEngine())
         streams = [
-            _Stream(settings, kind, lake, broker, engine, starting_position) for kind in CLEANING
+            StreamTable(settings, kind, lake, broker, engine, starting_position)
+            for kind in CLEANING
         ]
         ends = {s.name: broker.end_offsets(s.name) for s in streams} if once else {}
         stopped: Literal["caught up", "stopped"] = "stopped"
