@@ -2,9 +2,10 @@
 
 Every stage that exists runs in one process tree: the source database (reused when the home
 has one), the ingestion API on a free loopback port, the course's topics and streams, batch and
-stream emulation in load mode, the S3 sink into the local lake, and the batch job (cleaning,
-curated Delta tables, the eight questions). Re-running is safe: the source is reused, the
-emulators add records, the sink writes the new ones and the batch job recomputes everything.
+stream emulation in load mode, the S3 sink into the local lake, the batch job (cleaning,
+curated Delta tables, the eight questions) and the streaming job (streams → Delta tables).
+Re-running is safe: the source is reused, the emulators add records, the sink writes the new
+ones, the batch job recomputes everything and the streaming job appends what is new.
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from pinpipe.cli.batch_cmd import quality_table, result_table, show_batch_progre
 from pinpipe.cli.emulate import render_summary
 from pinpipe.cli.sink import render_info
 from pinpipe.cli.source import render_stats
+from pinpipe.cli.stream_cmd import render_stream_info
 from pinpipe.config import Settings
 from pinpipe.emulator import EmulationPlan, Mode, run_emulation
 from pinpipe.sink import run_sink
 from pinpipe.source import DEFAULT_ROWS, init_source, source_stats
 from pinpipe.source.db import connect, open_engine, row_counts
+from pinpipe.stream import StreamInfo, run_stream
 
 
 def _source(settings: Settings, rows: int, seed: int) -> None:
@@ -91,7 +94,9 @@ def _batch(settings: Settings, step: int) -> BatchReport:
     return report
 
 
-def _where(settings: Settings, lake_objects: int, report: BatchReport) -> Table:
+def _where(
+    settings: Settings, lake_objects: int, report: BatchReport, streamed: StreamInfo
+) -> Table:
     table = Table("what", "where", "holds", title="where everything is", title_justify="left")
     table.add_row("source database", settings.display()["source_url"], "3 tables")
     with open_broker(settings.broker_url, settings) as broker:
@@ -105,6 +110,12 @@ def _where(settings: Settings, lake_objects: int, report: BatchReport) -> Table:
     table.add_row(
         "query results", f"{settings.lake_url}/results", "pinpipe query NAME (parquet, csv)"
     )
+    for summary in streamed.summaries.values():
+        table.add_row(
+            summary.table.rsplit("/", 1)[-1] + " (Delta)",
+            summary.table,
+            f"+{summary.rows_appended:,} rows this run",
+        )
     return table
 
 
@@ -134,5 +145,8 @@ def demo(
     info = run_sink(settings, once=True)
     console.print(render_info(info))
     report = _batch(settings, 6)
-    console.print(_where(settings, info.objects, report))
+    console.print("7. streaming job: streams → cleaned Delta tables (native engine, --once)")
+    streamed = run_stream(settings, once=True)
+    console.print(render_stream_info(streamed))
+    console.print(_where(settings, info.objects, report, streamed))
     console.print(f"[bold green]demo done[/bold green] in {time.perf_counter() - started:.1f} s")
