@@ -118,7 +118,14 @@ def test_ctrl_c_stops_cleanly(server: ApiServer, synthetic_source: str, tmp_path
         stderr=subprocess.PIPE,
     )
     try:
-        time.sleep(4)  # start-up, then some sending
+        # Start-up, then some sending: wait until records arrive (a loaded machine is slow).
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            with EmbeddedLog(server.broker_path) as log:
+                if log.describe_topic(f"{server.user_id}.pin").records:
+                    break
+            time.sleep(0.2)
+        time.sleep(0.5)
         assert process.poll() is None, process.communicate()
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=30)
