@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from pinpipe.broker import Broker, LogRecord, open_broker
 from pinpipe.config import Settings
@@ -120,14 +119,11 @@ class StreamTable:
         for partition, start_offset in enumerate(info.start_offsets):  # new shards/partitions
             self.positions.setdefault(partition, start_offset)
         self.summary.positions = dict(self.positions)
-        self.seen_table = f"seen_{kind}"
+        # The digests as 128-bit ints in a set: a lookup per row, whatever the set's size
+        # (a SQL anti-join would scan every digest on every batch).
         seen = load_seen(self.seen, resume.batch if resume else None)
-        engine.connection.register("_seen_incoming", seen)
-        engine.connection.execute(
-            f"CREATE OR REPLACE TABLE {self.seen_table} AS "
-            "SELECT DISTINCT digest FROM _seen_incoming"
-        )
-        engine.connection.unregister("_seen_incoming")
+        self.seen_digests: set[int] = set()
+        self._remember(seen)
 
     def caught_up(self, ends: dict[int, int]) -> bool:
         return all(self.positions.get(p, 0) >= end for p, end in ends.items())
@@ -190,22 +186,25 @@ class StreamTable:
         connection = self.engine.connection
         connection.register("_batch_raw", raw)
         try:
-            fresh = connection.sql(
-                "SELECT md5(to_json(r)) AS digest, r.* FROM _batch_raw AS r "
-                f"WHERE md5(to_json(r)) NOT IN (SELECT digest FROM {self.seen_table})"
+            hashed = connection.sql(
+                "SELECT md5(to_json(r)) AS digest FROM _batch_raw AS r"
             ).to_arrow_table()
         finally:
             connection.unregister("_batch_raw")
-        digests = pa.table({"digest": pc.unique(fresh.column("digest"))})
-        return fresh.drop_columns(["digest"]), digests
+        keep: list[bool] = []
+        fresh: dict[int, str] = {}
+        for value in hashed.column("digest").to_pylist():
+            text = str(value)
+            digest = int(text, 16)
+            new = digest not in self.seen_digests and digest not in fresh
+            keep.append(new)
+            if new:
+                fresh[digest] = text
+        digests = pa.table({"digest": pa.array(list(fresh.values()), pa.string())})
+        return raw.filter(pa.array(keep, pa.bool_())), digests
 
     def _remember(self, digests: pa.Table) -> None:
-        connection = self.engine.connection
-        connection.register("_new_digests", digests)
-        try:
-            connection.execute(f"INSERT INTO {self.seen_table} SELECT digest FROM _new_digests")
-        finally:
-            connection.unregister("_new_digests")
+        self.seen_digests.update(int(str(t), 16) for t in digests.column("digest").to_pylist())
 
 
 def _dead_letters(stream: str, bad: list[BadPayload], batch: int) -> pa.Table:

@@ -96,8 +96,9 @@ class DeltaTarget:
             custom_metadata={STREAM_KEY: stream, BATCH_KEY: str(batch), **(metadata or {})},
         )
         try:
+            # The open table, not the URI: delta-rs then needs no reload of the log per commit.
             write_deltalake(
-                self.uri,
+                self.table() or self.uri,
                 data,
                 mode="append",
                 schema_mode="merge",
