@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import bench_api, bench_batch, bench_emulator, bench_sink, bench_source
+from benchmarks import (
+    bench_api,
+    bench_batch,
+    bench_emulator,
+    bench_sink,
+    bench_source,
+    bench_stream,
+)
 from benchmarks._harness import report
 
 
@@ -35,6 +42,15 @@ def main() -> None:
         "batch job, DuckDB and Spark",
         bench_batch.run(bench_batch.QUICK_POSTS if quick else 1_000_000),
         "batch.json",
+    )
+    report(
+        "streaming, API to Delta",
+        bench_stream.run(
+            bench_stream.QUICK_RATE if quick else bench_stream.FULL_RATE,
+            bench_stream.QUICK_S if quick else bench_stream.FULL_S,
+            bench_stream.QUICK_WARMUP_S if quick else bench_stream.FULL_WARMUP_S,
+        ),
+        "stream.json",
     )
 
 

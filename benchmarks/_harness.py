@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import signal
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
@@ -94,3 +95,17 @@ def report(title: str, metrics: list[Metric], json_name: str) -> Path:
     path.write_text(json.dumps([m.to_dict() for m in metrics], indent=2) + "\n")
     console.print(f"written: {path}")
     return path
+
+
+def stop_process(process: subprocess.Popen[bytes] | None, timeout: float, name: str) -> None:
+    """SIGTERM a server this benchmark started (it finishes its work and exits), SIGKILL after
+    ``timeout`` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        print(f"{name} (pid {process.pid}) ignored SIGTERM; killing it")
+        process.kill()
+        process.wait(5)

@@ -34,7 +34,6 @@ import os
 import re
 import resource
 import shutil
-import signal
 import socket
 import ssl
 import statistics
@@ -51,7 +50,7 @@ from typing import Any
 import httpx
 import orjson
 
-from benchmarks._harness import Metric, report, run_child
+from benchmarks._harness import Metric, report, run_child, stop_process
 from pinpipe.broker.base import Broker
 
 RECORDS_PER_REQUEST = 500
@@ -243,15 +242,7 @@ class ApiServer:
     def stop(self) -> None:
         """SIGTERM (uvicorn flushes the writer and closes the log), SIGKILL after a timeout."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(SERVER_STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            print(f"pinpipe api (pid {process.pid}) ignored SIGTERM; killing it")
-            process.kill()
-            process.wait(5)
+        stop_process(process, SERVER_STOP_TIMEOUT_S, "pinpipe api")
 
 
 @contextmanager
