@@ -14,28 +14,12 @@ from typing import Any
 from pinpipe.naming import RecordKindName
 from pinpipe.transform import CLEANING, Engine
 from pinpipe.transform.duckdb_engine import quote
-from pinpipe.transform.models import raw_table
+from pinpipe.transform.models import CLEANED_COLUMNS, raw_table
 
 #: For each cleaned column that can be nulled by the cleaning: the raw expression it comes from.
 NULLABLE_SOURCES: dict[RecordKindName, dict[str, str]] = {
-    "pin": {
-        "ind": '"index"',
-        **{
-            c: quote(c)
-            for c in (
-                "unique_id",
-                "title",
-                "description",
-                "follower_count",
-                "poster_name",
-                "tag_list",
-                "is_image_or_video",
-                "image_src",
-                "save_location",
-                "category",
-            )
-        },
-    },
+    # index -> ind; every other pin column keeps its name.
+    "pin": {"ind": '"index"', **{c: quote(c) for c in CLEANED_COLUMNS["pin"][1:]}},
     "geo": {"ind": "ind", "country": "country", "timestamp": '"timestamp"'},
     "user": {
         "ind": "ind",

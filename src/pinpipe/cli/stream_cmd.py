@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 import typer
@@ -10,14 +11,12 @@ from rich.table import Table
 
 from pinpipe.cli._common import console, err_console, progress_bar, state
 from pinpipe.config import Settings
-from pinpipe.lake import lake_from_settings
+from pinpipe.lake import Lake, lake_from_settings
 from pinpipe.sink import stop_on_signals
 from pinpipe.stream import StreamInfo, StreamSummary, run_stream
-from pinpipe.stream.job import dead_letter_key, seen_key, table_key
+from pinpipe.stream.job import StreamEngine, dead_letter_key, seen_key, table_key
 from pinpipe.stream.maintenance import compact, vacuum
 from pinpipe.transform import CLEANING
-
-EngineName = Literal["native", "spark"]
 
 
 def render_stream_info(info: StreamInfo) -> Table:
@@ -48,7 +47,7 @@ def render_stream_info(info: StreamInfo) -> Table:
 def stream(
     ctx: typer.Context,
     engine: Annotated[
-        EngineName,
+        StreamEngine,
         typer.Option(
             "--engine",
             help="native: DuckDB + delta-rs micro-batches; spark: Structured Streaming "
@@ -90,27 +89,16 @@ def stream(
             shown = ", ".join(f"{k.rsplit('-', 1)[-1]} {v:,}" for k, v in counts.items())
             bar.update(bar.task_ids[0], description=f"stream: rows appended {shown}")
 
-        if engine == "spark":
-            from pinpipe.stream.spark_job import run_stream_spark
-
-            info = run_stream_spark(
-                settings,
-                once=once,
-                trigger_interval=trigger_interval,
-                starting_position=starting_position,
-                max_batch_records=max_batch_records,
-                stop=stop,
-            )
-        else:
-            info = run_stream(
-                settings,
-                once=once,
-                trigger_interval=trigger_interval,
-                starting_position=starting_position,
-                max_batch_records=max_batch_records,
-                stop=stop,
-                on_batch=progress,
-            )
+        info = run_stream(
+            settings,
+            engine=engine,
+            once=once,
+            trigger_interval=trigger_interval,
+            starting_position=starting_position,
+            max_batch_records=max_batch_records,
+            stop=stop,
+            on_batch=progress,
+        )
     console.print(render_stream_info(info))
 
 
@@ -133,20 +121,32 @@ def _keys(settings: Settings, table: str | None) -> list[str]:
     return [keys[table]]
 
 
+def _each_table(
+    ctx: typer.Context, table: str | None, action: Callable[[Lake, str], str | None]
+) -> None:
+    """Run ``action`` on each named table; it returns what to print, None when no table."""
+    settings = state(ctx).settings()
+    with lake_from_settings(settings) as lake:
+        for key in _keys(settings, table):
+            done = action(lake, key)
+            if done is None:
+                err_console.print(f"[dim]{key}: no table yet[/]")
+            else:
+                console.print(f"{key}: {done}")
+
+
 @delta_app.command("optimize")
 def optimize_cmd(
     ctx: typer.Context,
     table: Annotated[str | None, typer.Argument(help="A table name (default: all).")] = None,
 ) -> None:
     """Compact small files into large ones (a new table version; readers are not disturbed)."""
-    settings = state(ctx).settings()
-    with lake_from_settings(settings) as lake:
-        for key in _keys(settings, table):
-            result = compact(lake, key)
-            if result is None:
-                err_console.print(f"[dim]{key}: no table yet[/]")
-            else:
-                console.print(f"{key}: {result.removed} files → {result.added}")
+
+    def optimize(lake: Lake, key: str) -> str | None:
+        result = compact(lake, key)
+        return None if result is None else f"{result.removed} files → {result.added}"
+
+    _each_table(ctx, table, optimize)
 
 
 @delta_app.command("vacuum")
@@ -158,11 +158,9 @@ def vacuum_cmd(
     ] = 168,
 ) -> None:
     """Delete files no table version newer than the retention needs (default 7 days)."""
-    settings = state(ctx).settings()
-    with lake_from_settings(settings) as lake:
-        for key in _keys(settings, table):
-            deleted = vacuum(lake, key, retention_hours=retention_hours)
-            if deleted is None:
-                err_console.print(f"[dim]{key}: no table yet[/]")
-            else:
-                console.print(f"{key}: {deleted} files deleted")
+
+    def clean_up(lake: Lake, key: str) -> str | None:
+        deleted = vacuum(lake, key, retention_hours=retention_hours)
+        return None if deleted is None else f"{deleted} files deleted"
+
+    _each_table(ctx, table, clean_up)

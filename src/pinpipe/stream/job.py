@@ -39,6 +39,7 @@ from pinpipe.stream.tables import (
 from pinpipe.transform import CLEANING, DuckDBEngine, Engine
 
 StartingPosition = Literal["earliest", "latest"]
+StreamEngine = Literal["native", "spark"]
 
 
 def table_key(settings: Settings, kind: RecordKindName) -> str:
@@ -227,6 +228,7 @@ def _dead_letters(stream: str, bad: list[BadPayload], batch: int) -> pa.Table:
 def run_stream(
     settings: Settings,
     *,
+    engine: StreamEngine = "native",
     once: bool = False,
     trigger_interval: float = 0.5,
     starting_position: StartingPosition = "earliest",
@@ -238,7 +240,22 @@ def run_stream(
 ) -> StreamInfo:
     """Run the streaming job until ``stop`` is set (or, with ``once``, until it has what the
     streams held at its start); see the module docstring. ``broker`` and ``lake`` may be
-    passed in; they are then left open."""
+    passed in; they are then left open. ``engine="spark"`` runs it on Spark Structured
+    Streaming (:mod:`.spark_job`) with the same table logic."""
+    if engine == "spark":
+        from pinpipe.stream.spark_job import run_stream_spark
+
+        return run_stream_spark(
+            settings,
+            once=once,
+            trigger_interval=trigger_interval,
+            starting_position=starting_position,
+            max_batch_records=max_batch_records,
+            broker=broker,
+            lake=lake,
+            stop=stop,
+            on_batch=on_batch,
+        )
     started = time.perf_counter()
     stop = stop or threading.Event()
     with ExitStack() as stack:
@@ -246,10 +263,9 @@ def run_stream(
             broker = stack.enter_context(open_broker(settings.streams_url, settings))
         if lake is None:
             lake = stack.enter_context(lake_from_settings(settings))
-        engine = stack.enter_context(DuckDBEngine())
+        state = stack.enter_context(DuckDBEngine())
         streams = [
-            StreamTable(settings, kind, lake, broker, engine, starting_position)
-            for kind in CLEANING
+            StreamTable(settings, kind, lake, broker, state, starting_position) for kind in CLEANING
         ]
         ends = {s.name: broker.end_offsets(s.name) for s in streams} if once else {}
         stopped: Literal["caught up", "stopped"] = "stopped"

@@ -16,14 +16,16 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from typing import Any, Literal
 
-from pinpipe.broker import LogRecord, open_broker
+from pinpipe.broker import Broker, LogRecord, open_broker
 from pinpipe.config import Settings
-from pinpipe.lake import lake_from_settings
-from pinpipe.stream.job import StartingPosition, StreamInfo, StreamTable
+from pinpipe.lake import Lake, lake_from_settings
+from pinpipe.stream.job import StartingPosition, StreamInfo, StreamSummary, StreamTable
 from pinpipe.stream.spark_source import SOURCE_NAME, BrokerDataSource, settings_option
+from pinpipe.stream.tables import positions_json
 from pinpipe.transform import CLEANING, DuckDBEngine
 from pinpipe.transform.spark_engine import SparkEngine
 
@@ -35,17 +37,23 @@ def run_stream_spark(
     trigger_interval: float = 0.5,
     starting_position: StartingPosition = "earliest",
     max_batch_records: int = 50_000,
+    broker: Broker | None = None,
+    lake: Lake | None = None,
     stop: threading.Event | None = None,
+    on_batch: Callable[[StreamSummary], None] | None = None,
     session: Any = None,
 ) -> StreamInfo:
     """Run the three streaming queries until ``stop`` is set (``once``: until they hold what
-    the streams held at the start). ``session`` may be passed in; it is then left running."""
+    the streams held at the start). ``broker``, ``lake`` and ``session`` may be passed in;
+    they are then left open (running)."""
     started = time.perf_counter()
     stop = stop or threading.Event()
     lock = threading.Lock()  # the queries' batches share one DuckDB state and one engine
     with ExitStack() as stack:
-        broker = stack.enter_context(open_broker(settings.streams_url, settings))
-        lake = stack.enter_context(lake_from_settings(settings))
+        if broker is None:
+            broker = stack.enter_context(open_broker(settings.streams_url, settings))
+        if lake is None:
+            lake = stack.enter_context(lake_from_settings(settings))
         state = stack.enter_context(DuckDBEngine())
         cleaner = stack.enter_context(
             SparkEngine(settings.spark) if session is None else SparkEngine(session=session)
@@ -69,13 +77,14 @@ def run_stream_spark(
                     )
                 ]
                 with lock:
-                    table.process(records)
+                    if table.process(records) and on_batch is not None:
+                        on_batch(table.summary)
 
             reader = (
                 spark.readStream.format(SOURCE_NAME)
                 .option("settings", settings_option(settings))
                 .option("stream", table.name)
-                .option("start", _offsets(table.positions))
+                .option("start", positions_json(table.positions))
                 .option("maxRecordsPerBatch", str(max_batch_records))
                 .load()
             )
@@ -106,9 +115,3 @@ def run_stream_spark(
             time.perf_counter() - started,
             stopped,
         )
-
-
-def _offsets(positions: dict[int, int]) -> str:
-    import orjson
-
-    return orjson.dumps({str(p): o for p, o in positions.items()}).decode()

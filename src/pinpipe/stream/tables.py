@@ -124,8 +124,13 @@ class DeltaTarget:
         raise StreamTableError(msg, hint="the table's history was rewritten; start a new table")
 
 
+def positions_json(positions: dict[int, int]) -> str:
+    """Positions as JSON (keys are strings): in commit metadata and Spark source offsets."""
+    return orjson.dumps({str(p): o for p, o in positions.items()}).decode()
+
+
 def positions_metadata(positions: dict[int, int]) -> dict[str, str]:
-    return {POSITIONS_KEY: orjson.dumps({str(p): o for p, o in positions.items()}).decode()}
+    return {POSITIONS_KEY: positions_json(positions)}
 
 
 def load_seen(target: DeltaTarget, up_to_batch: int | None) -> pa.Table:

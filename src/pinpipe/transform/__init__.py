@@ -36,12 +36,6 @@ def open_engine(name: str, settings: Settings | None = None) -> Engine:
     raise TransformError(msg, hint=f"use one of {', '.join(ENGINES)}")
 
 
-def clean_and_query(raw_pin: RawFrame, raw_geo: RawFrame, raw_user: RawFrame) -> BatchResult:
-    """Clean the three raw frames and run every query in a throwaway in-memory DuckDB."""
-    with DuckDBEngine() as engine:
-        return engine.run(raw_pin, raw_geo, raw_user)
-
-
 __all__ = [
     "CLEANING",
     "ENGINES",
@@ -53,7 +47,6 @@ __all__ = [
     "RawFrame",
     "Row",
     "TransformError",
-    "clean_and_query",
     "load_sql",
     "open_engine",
     "raw_schema",

@@ -33,15 +33,11 @@ class DuckDBEngine(Engine):
 
     name: ClassVar[str] = "duckdb"
 
-    def __init__(
-        self, connection: duckdb.DuckDBPyConnection | None = None, *, threads: int | None = None
-    ) -> None:
+    def __init__(self, connection: duckdb.DuckDBPyConnection | None = None) -> None:
         self._owns_connection = connection is None
         self.connection = connection if connection is not None else duckdb.connect(":memory:")
         # Timestamps are instants in UTC (Spark's session time zone is set to match).
         self.connection.execute("SET TimeZone = 'UTC'")
-        if threads is not None:
-            self.connection.execute(f"SET threads = {int(threads)}")
 
     def close(self) -> None:
         if self._owns_connection:

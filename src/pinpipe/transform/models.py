@@ -15,6 +15,25 @@ from pinpipe.naming import RecordKindName
 #: Cleaning models in run order; model ``clean_<kind>`` makes table ``<kind>`` from ``raw_<kind>``.
 CLEANING: tuple[RecordKindName, ...] = ("pin", "geo", "user")
 
+#: The columns of each cleaned table, in the course's order (what ``clean_<kind>`` selects).
+CLEANED_COLUMNS: dict[RecordKindName, tuple[str, ...]] = {
+    "pin": (
+        "ind",
+        "unique_id",
+        "title",
+        "description",
+        "follower_count",
+        "poster_name",
+        "tag_list",
+        "is_image_or_video",
+        "image_src",
+        "save_location",
+        "category",
+    ),
+    "geo": ("ind", "country", "coordinates", "timestamp"),
+    "user": ("ind", "user_name", "age", "date_joined"),
+}
+
 #: Views over the cleaned tables that several queries share, created after the cleaning.
 VIEWS: tuple[str, ...] = ("user_age_group",)
 
