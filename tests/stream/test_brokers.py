@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 import pytest
 from deltalake import DeltaTable
+from deltalake.exceptions import TableNotFoundError
 
 from pinpipe.broker import OutRecord
 from pinpipe.broker.embedded import EmbeddedLog
@@ -71,6 +72,14 @@ def test_kinesis_streams_into_an_s3_lake(
             assert sorted_rows(table.to_pyarrow_table()) == expected[kind], kind
 
 
+def committed_rows(table: Path) -> int:
+    """Rows in the Delta table at ``table``; 0 before its first commit is in the log."""
+    try:
+        return DeltaTable(str(table)).to_pyarrow_table().num_rows
+    except TableNotFoundError:
+        return 0
+
+
 def test_sigterm_stops_after_the_current_batch(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path)
     with EmbeddedLog(tmp_path / "broker.db") as log:
@@ -79,25 +88,26 @@ def test_sigterm_stops_after_the_current_batch(tmp_path: Path) -> None:
         geo = [orjson.dumps({"ind": i, "country": "Chad"}) for i in range(100)]
         log.append(settings.names.stream("geo"), [OutRecord(v) for v in geo])
     env = {k: v for k, v in os.environ.items() if not k.startswith("PINPIPE_")}
-    process = subprocess.Popen(
+    table = tmp_path / "lake" / "delta" / f"{settings.user_id}_geo_table"
+    with subprocess.Popen(
         [sys.executable, "-m", "pinpipe", "--home", str(tmp_path), "stream"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-    )
-    try:
-        table = tmp_path / "lake" / "delta" / f"{settings.user_id}_geo_table"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if table.exists() and DeltaTable(str(table)).to_pyarrow_table().num_rows == 100:
-                break
-            time.sleep(0.2)
-        process.send_signal(signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    ) as process:
+        try:
+            deadline = time.monotonic() + 60
+            # The directory appears before its first commit is in the log.
+            while time.monotonic() < deadline:
+                if committed_rows(table) == 100:
+                    break
+                time.sleep(0.2)
+            process.send_signal(signal.SIGTERM)
+            stdout, stderr = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
     assert process.returncode == 0, stderr.decode()
     assert b"100 records" in stdout and b"stopped" in stdout
