@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import tomllib
 from contextvars import ContextVar
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -109,6 +110,27 @@ class SparkSettings(_Section):
     conf: dict[str, str] = Field(default_factory=dict, description="More Spark settings.")
 
 
+class DagSettings(_Section):
+    """The Airflow DAG (``pinpipe dag export``): schedule and defaults of SPEC §7.1, and the
+    Databricks task of the MWAA variant."""
+
+    owner: str = Field("pinpipe", description="default_args owner.")
+    schedule: str = Field("@daily", description="Airflow schedule (cron or preset).")
+    start_date: date = Field(date(2026, 1, 1), description="First logical date (catchup off).")
+    retries: int = Field(1, ge=0, description="Retries per task.")
+    retry_delay_minutes: float = Field(2, ge=0, description="Wait between retries.")
+    databricks_conn_id: str = Field("databricks_default", description="MWAA's connection.")
+    existing_cluster_id: str = Field(
+        "1108-162752-8okw8dgg", description="Cluster the notebook runs on (the course's)."
+    )
+    notebook_path: str = Field(
+        "", description="Databricks notebook of the batch job (/Users/<email>/<notebook>)."
+    )
+    job_id: int | None = Field(
+        None, description="A Databricks job to run instead of the notebook (run-now)."
+    )
+
+
 class ApiSettings(_Section):
     """The ingestion HTTP service (``pinpipe api``)."""
 
@@ -152,6 +174,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     lake: LakeSettings = Field(default_factory=LakeSettings)
     spark: SparkSettings = Field(default_factory=SparkSettings)
+    dag: DagSettings = Field(default_factory=DagSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -10,7 +10,15 @@ from typing import Any
 import orjson
 import pytest
 
-from pinpipe.batch import BatchOutputError, read_curated, read_quality, read_result, run_batch
+from pinpipe.batch import (
+    BatchOutputError,
+    read_curated,
+    read_quality,
+    read_result,
+    run_batch,
+    run_clean,
+    run_queries,
+)
 from pinpipe.batch.quality import NULLABLE_SOURCES
 from pinpipe.config import Settings
 from pinpipe.lake import open_lake
@@ -170,3 +178,40 @@ def test_both_engines_leave_identical_outputs(
         assert rows_of(d_results[query]) == rows_of(s_results[query]), query
     assert d_csv == s_csv
     assert d_quality == s_quality
+
+
+def test_the_stages_one_by_one_give_what_one_run_gives(
+    engine: Engine, lake_settings: Settings, request: pytest.FixtureRequest
+) -> None:
+    """The DAG's tasks (clean_<kind> in separate processes, then queries) leave the outputs of
+    a single run: each curated commit carries its kind's quality counts for the queries stage."""
+    lake = open_lake(lake_settings.lake_url)
+    whole = run_batch(lake_settings, engine=engine)
+    whole_quality = read_quality(lake)
+    cleaned = {kind: run_clean(lake_settings, kind, engine=engine) for kind in CLEANING}
+    assert {k: c.quality for k, c in cleaned.items()} == whole.quality.kinds
+    assert [c.version for c in cleaned.values()] == [1, 1, 1]
+    # A fresh engine: the queries stage reads only the curated tables back.
+    with make_engine(engine.name, request) as fresh:
+        answered = run_queries(lake_settings, engine=fresh)
+    for name in QUERIES:
+        assert rows_of(answered.results[name]) == rows_of(whole.results[name]), name
+        assert rows_of(read_result(lake, name)) == rows_of(whole.results[name]), name
+    stored = read_quality(lake)
+    assert stored["kinds"] == whole_quality["kinds"]
+    assert stored["dead_letter_objects"] == whole.dead_letter_objects
+    assert stored["curated"] == {kind: {"engine": engine.name, "version": 1} for kind in CLEANING}
+
+
+def test_queries_need_the_curated_tables_of_a_clean_stage(lake_settings: Settings) -> None:
+    with pytest.raises(BatchOutputError, match="no curated pin table"):
+        run_queries(lake_settings, engine="duckdb")
+    lake = open_lake(lake_settings.lake_url)
+    for kind in CLEANING:
+        run_clean(lake_settings, kind, engine="duckdb")
+    # A table overwritten by someone else (no pinpipe counts in its commit) is refused.
+    from deltalake import write_deltalake
+
+    write_deltalake(lake.table_uri("curated/geo"), read_curated(lake, "geo"), mode="overwrite")
+    with pytest.raises(BatchOutputError, match="curated geo table .* no pinpipe quality counts"):
+        run_queries(lake_settings, engine="duckdb")

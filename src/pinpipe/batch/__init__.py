@@ -3,7 +3,14 @@ as curated Delta tables, query results and a data-quality summary."""
 
 from __future__ import annotations
 
-from pinpipe.batch.job import BatchProgress, BatchReport, run_batch
+from pinpipe.batch.job import (
+    BatchProgress,
+    BatchReport,
+    CleanReport,
+    run_batch,
+    run_clean,
+    run_queries,
+)
 from pinpipe.batch.quality import KindQuality, QualityReport
 from pinpipe.batch.reader import DeadLetter, RawRead, read_raw
 from pinpipe.batch.writer import (
@@ -17,6 +24,7 @@ __all__ = [
     "BatchOutputError",
     "BatchProgress",
     "BatchReport",
+    "CleanReport",
     "DeadLetter",
     "KindQuality",
     "QualityReport",
@@ -26,4 +34,6 @@ __all__ = [
     "read_raw",
     "read_result",
     "run_batch",
+    "run_clean",
+    "run_queries",
 ]

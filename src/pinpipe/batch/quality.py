@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pinpipe.naming import RecordKindName
-from pinpipe.transform import CLEANING, Engine
+from pinpipe.transform import Engine
 from pinpipe.transform.duckdb_engine import quote
 from pinpipe.transform.models import CLEANED_COLUMNS, raw_table
 
@@ -48,6 +48,15 @@ class KindQuality:
         """Records read plus lines refused."""
         return self.rows_read + self.dead_letters
 
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"lines": self.lines}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> KindQuality:
+        """The inverse of :meth:`to_dict` (derived keys ignored)."""
+        fields = {k: v for k, v in data.items() if k != "lines"}
+        return cls(**fields)
+
 
 @dataclass(frozen=True, slots=True)
 class QualityReport:
@@ -56,7 +65,7 @@ class QualityReport:
     kinds: dict[RecordKindName, KindQuality]
 
     def to_dict(self) -> dict[str, Any]:
-        return {kind: asdict(q) | {"lines": q.lines} for kind, q in self.kinds.items()}
+        return {kind: q.to_dict() for kind, q in self.kinds.items()}
 
 
 def _non_null_counts(engine: Engine, relation: str, expressions: dict[str, str]) -> dict[str, int]:
@@ -65,30 +74,23 @@ def _non_null_counts(engine: Engine, relation: str, expressions: dict[str, str])
     return {name: int(row.column(name)[0].as_py()) for name in row.column_names}
 
 
-def measure_quality(
-    engine: Engine,
-    *,
-    objects: dict[RecordKindName, int],
-    bytes_read: dict[RecordKindName, int],
-    dead_letters: dict[RecordKindName, int],
-) -> QualityReport:
-    """Count, on ``engine`` (after :meth:`Engine.clean`), what the cleaning did to each kind."""
-    kinds: dict[RecordKindName, KindQuality] = {}
-    for kind in CLEANING:
-        sources = NULLABLE_SOURCES[kind]
-        raw = _non_null_counts(
-            engine, f"(SELECT DISTINCT * FROM {raw_table(kind)}) AS deduplicated", sources
-        )
-        cleaned = _non_null_counts(engine, quote(kind), {c: quote(c) for c in sources})
-        rows_read = engine.count(raw_table(kind))
-        kinds[kind] = KindQuality(
-            kind=kind,
-            objects=objects.get(kind, 0),
-            bytes=bytes_read.get(kind, 0),
-            rows_read=rows_read,
-            dead_letters=dead_letters.get(kind, 0),
-            duplicates_dropped=rows_read - raw["_rows"],
-            rows_cleaned=cleaned["_rows"],
-            nulled={c: raw[c] - cleaned[c] for c in sources},
-        )
-    return QualityReport(kinds)
+def measure_kind(
+    engine: Engine, kind: RecordKindName, *, objects: int, bytes_read: int, dead_letters: int
+) -> KindQuality:
+    """Count, on ``engine`` (after cleaning ``kind``), what the cleaning did to ``kind``."""
+    sources = NULLABLE_SOURCES[kind]
+    raw = _non_null_counts(
+        engine, f"(SELECT DISTINCT * FROM {raw_table(kind)}) AS deduplicated", sources
+    )
+    cleaned = _non_null_counts(engine, quote(kind), {c: quote(c) for c in sources})
+    rows_read = engine.count(raw_table(kind))
+    return KindQuality(
+        kind=kind,
+        objects=objects,
+        bytes=bytes_read,
+        rows_read=rows_read,
+        dead_letters=dead_letters,
+        duplicates_dropped=rows_read - raw["_rows"],
+        rows_cleaned=cleaned["_rows"],
+        nulled={c: raw[c] - cleaned[c] for c in sources},
+    )

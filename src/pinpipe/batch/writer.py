@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -45,9 +46,13 @@ def dead_letter_key(raw_key: str) -> str:
     return f"{DEAD_LETTERS_PREFIX}{raw_key}"
 
 
-def write_curated(lake: Lake, kind: RecordKindName, table: pa.Table) -> str:
-    """Overwrite the Delta table ``curated/<kind>`` with ``table``; returns its URI."""
-    from deltalake import write_deltalake
+def write_curated(
+    lake: Lake, kind: RecordKindName, table: pa.Table, metadata: Mapping[str, str] | None = None
+) -> tuple[str, int]:
+    """Overwrite the Delta table ``curated/<kind>`` with ``table`` in one commit that carries
+    ``metadata`` (the run's facts: what the queries stage needs to know about this version);
+    returns the table's URI and the version written."""
+    from deltalake import CommitProperties, DeltaTable, write_deltalake
     from deltalake.exceptions import DeltaError
 
     uri = lake.table_uri(curated_key(kind))
@@ -58,27 +63,47 @@ def write_curated(lake: Lake, kind: RecordKindName, table: pa.Table) -> str:
             mode="overwrite",
             schema_mode="overwrite",
             storage_options=lake.storage_options() or None,
+            commit_properties=CommitProperties(custom_metadata=dict(metadata or {})),
         )
+        version = DeltaTable(uri, storage_options=lake.storage_options() or None).version()
     except (DeltaError, OSError) as exc:
         msg = f"cannot write the Delta table {uri!r}: {exc}"
         raise BatchOutputError(msg, hint="check the lake (space, permissions, endpoint)") from exc
-    return uri
+    return uri, version
 
 
-def read_curated(lake: Lake, kind: RecordKindName) -> pa.Table:
-    """The current version of the Delta table ``curated/<kind>``."""
+@dataclass(frozen=True, slots=True)
+class CuratedTable:
+    """The current version of a curated table and the metadata its commit carries."""
+
+    kind: RecordKindName
+    uri: str
+    version: int
+    table: pa.Table
+    metadata: dict[str, Any]
+
+
+def read_curated_table(lake: Lake, kind: RecordKindName) -> CuratedTable:
+    """The current version of ``curated/<kind>`` with its commit's metadata."""
     from deltalake import DeltaTable
     from deltalake.exceptions import DeltaError, TableNotFoundError
 
     uri = lake.table_uri(curated_key(kind))
     try:
-        return DeltaTable(uri, storage_options=lake.storage_options() or None).to_pyarrow_table()
+        delta = DeltaTable(uri, storage_options=lake.storage_options() or None)
+        commit = delta.history(1)[0]
+        return CuratedTable(kind, uri, delta.version(), delta.to_pyarrow_table(), commit)
     except TableNotFoundError as exc:
         msg = f"no curated {kind} table at {uri!r}"
-        raise BatchOutputError(msg, hint="run `pinpipe batch` first") from exc
+        raise BatchOutputError(msg, hint=f"run `pinpipe batch` (or clean {kind}) first") from exc
     except DeltaError as exc:
         msg = f"cannot read the Delta table {uri!r}: {exc}"
         raise BatchOutputError(msg, hint="check the lake (permissions, endpoint)") from exc
+
+
+def read_curated(lake: Lake, kind: RecordKindName) -> pa.Table:
+    """The current version of the Delta table ``curated/<kind>``."""
+    return read_curated_table(lake, kind).table
 
 
 def _parquet(table: pa.Table) -> bytes:

@@ -132,6 +132,17 @@ class Engine(Closing, ABC):
         with all three, create the shared views too (the streaming job cleans one kind)."""
 
     @abstractmethod
+    def load_cleaned(self, kind: RecordKindName, table: pa.Table) -> int:
+        """Replace the cleaned table ``kind`` with ``table`` (a stored curated table, with the
+        columns of ``clean_<kind>``), so the queries can run without the raw frames; returns
+        its row count. Call :meth:`create_views` once all three are there."""
+
+    @abstractmethod
+    def create_views(self) -> None:
+        """Create the shared views over the three cleaned tables (done by :meth:`clean` when it
+        cleans all three)."""
+
+    @abstractmethod
     def cleaned_arrow(self, kind: RecordKindName) -> pa.Table:
         """A cleaned table, columns in the course's order (row order unspecified)."""
 

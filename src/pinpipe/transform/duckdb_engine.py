@@ -57,11 +57,31 @@ class DuckDBEngine(Engine):
             for kind in kinds:
                 sql = load_sql(f"clean_{kind}")
                 self.connection.execute(f"CREATE OR REPLACE TABLE {quote(kind)} AS {sql}")
-            for view in VIEWS if set(kinds) == set(CLEANING) else ():
-                self.connection.execute(f"CREATE OR REPLACE VIEW {quote(view)} AS {load_sql(view)}")
         except duckdb.Error as exc:
             msg = f"the cleaning models failed on DuckDB: {exc}"
             raise TransformError(msg, hint="load all three raw frames first") from exc
+        if set(kinds) == set(CLEANING):
+            self.create_views()
+
+    def load_cleaned(self, kind: RecordKindName, table: pa.Table) -> int:
+        staging = f"_stored_{kind}"
+        self.connection.register(staging, table)
+        try:
+            self.connection.execute(f"CREATE OR REPLACE TABLE {quote(kind)} AS FROM {staging}")
+        except duckdb.Error as exc:
+            msg = f"cannot load the cleaned {kind} table into DuckDB: {exc}"
+            raise TransformError(msg, hint="the table needs the columns of clean_" + kind) from exc
+        finally:
+            self.connection.unregister(staging)
+        return table.num_rows
+
+    def create_views(self) -> None:
+        try:
+            for view in VIEWS:
+                self.connection.execute(f"CREATE OR REPLACE VIEW {quote(view)} AS {load_sql(view)}")
+        except duckdb.Error as exc:
+            msg = f"the shared views failed on DuckDB: {exc}"
+            raise TransformError(msg, hint="clean or load all three tables first") from exc
 
     def cleaned_arrow(self, kind: RecordKindName) -> pa.Table:
         return self._arrow(f"SELECT * FROM {quote(kind)}")

@@ -138,7 +138,27 @@ class SparkEngine(Engine):
                 cleaned = self.spark.sql(transpile(load_sql(f"clean_{kind}"))).cache()
                 self._cached[kind] = cleaned
                 cleaned.createOrReplaceTempView(kind)
-            for view in VIEWS if set(kinds) == set(CLEANING) else ():
+        except Exception as exc:
+            raise _spark_error(exc) from exc
+        if set(kinds) == set(CLEANING):
+            self.create_views()
+
+    def load_cleaned(self, kind: RecordKindName, table: pa.Table) -> int:
+        previous = self._cached.pop(kind, None)
+        if previous is not None:
+            previous.unpersist()
+        try:
+            source = table if table.num_rows else _empty_with_schema(table)
+            frame = self.spark.createDataFrame(source).cache()
+            self._cached[kind] = frame
+            frame.createOrReplaceTempView(kind)
+        except Exception as exc:
+            raise _spark_error(exc) from exc
+        return table.num_rows
+
+    def create_views(self) -> None:
+        try:
+            for view in VIEWS:
                 self.spark.sql(transpile(load_sql(view))).createOrReplaceTempView(view)
         except Exception as exc:
             raise _spark_error(exc) from exc
