@@ -1,0 +1,482 @@
+"""The report as one self-contained HTML page, and writing it without ever leaving half a file.
+
+The page carries everything it needs: the CSS, Chart.js (vendored in ``static/``, see
+``static/VENDORED.md``) and every chart's data, so it opens offline, from an e-mail attachment
+or an artefact store, years later. Its Content-Security-Policy forbids every fetch, so a
+stray URL can never make it reach the network. Text goes through Jinja2 with autoescaping on;
+chart data goes into ``<script type="application/json">`` blocks with ``<``, ``>`` and ``&``
+escaped as JSON ``\\u`` sequences, so no value (a country named ``</script>``) can end the
+block early.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from pinpipe.config import Settings
+from pinpipe.report.charts import CHARTS, category_colours
+from pinpipe.report.data import (
+    Cell,
+    DeltaFacts,
+    ReportData,
+    ReportError,
+    ResultFacts,
+    build_report,
+)
+
+CHART_JS = "chart.umd.min.js"
+_SOURCE_MAP = re.compile(r"^//# sourceMappingURL=.*$", re.MULTILINE)
+#: What JSON may hold that HTML or old JavaScript would read otherwise, as JSON escapes.
+_JSON_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One course question on the page and the stored results that answer it."""
+
+    anchor: str
+    number: str
+    title: str
+    question: str
+    results: tuple[str, ...]
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "q1",
+        "Q1",
+        "Most popular category per country",
+        "Which category has the most posts in each country?",
+        ("popular_category_by_country",),
+    ),
+    Section(
+        "q2",
+        "Q2",
+        "Most popular category per year",
+        "Which category had the most posts in each year from 2018 to 2022?",
+        ("popular_category_by_year",),
+    ),
+    Section(
+        "q3",
+        "Q3",
+        "Most followed user per country",
+        "Who is each country's most followed poster, and which country's has the most followers?",
+        ("most_followed_user_by_country", "country_with_most_followed_user"),
+    ),
+    Section(
+        "q4",
+        "Q4",
+        "Most popular category per age group",
+        "Which category has the most posts among users aged 18-24, 25-35, 36-50 and over 50?",
+        ("popular_category_by_age_group",),
+    ),
+    Section(
+        "q5",
+        "Q5",
+        "Median follower count per age group",
+        "How many followers does the median poster have in each age group?",
+        ("median_followers_by_age_group",),
+    ),
+    Section(
+        "q6",
+        "Q6",
+        "Users joined per year",
+        "How many distinct users joined in each year from 2015 to 2020?",
+        ("users_joined_by_year",),
+    ),
+    Section(
+        "q7",
+        "Q7",
+        "Median follower count per join year",
+        "How many followers does the median user have, by the year they joined (2015 to 2020)?",
+        ("median_followers_by_join_year",),
+    ),
+    Section(
+        "q8",
+        "Q8",
+        "Median follower count per age group and join year",
+        "How many followers does the median user of each age group have, by join year?",
+        ("median_followers_by_age_group_and_join_year",),
+    ),
+)
+
+
+# -- formatting ------------------------------------------------------------------------------
+
+
+def script_json(value: Any) -> Markup:
+    """``value`` as JSON that is safe inside a ``<script>`` element (see the module doc)."""
+    text = json.dumps(_finite(value), ensure_ascii=False, separators=(",", ":"), default=str)
+    for char, escape in _JSON_ESCAPES.items():
+        text = text.replace(char, escape)
+    return Markup(text)  # noqa: S704 - escaped just above
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities (which JSON cannot carry) as null, at any depth."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def when(value: datetime | None) -> str:
+    return "–" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def is_year(column: str) -> bool:
+    """Year columns are labels, not quantities: no thousands separator."""
+    return column == "year" or column.endswith("_year")
+
+
+def cell(value: Cell, column: str) -> str:
+    """A result cell as the table shows it: numbers with thousands separators (years
+    without), times in UTC, NULL as an em dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return str(value) if is_year(column) else f"{value:,}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return str(value)
+
+
+#: A word longer than this may break anywhere, so that a long name cannot widen its table past
+#: a phone's screen; shorter words stay whole.
+LONG_WORD = 16
+
+
+def _cell_class(value: Cell, text: str, numeric: bool) -> str:
+    long = not numeric and any(len(word) > LONG_WORD for word in text.split())
+    flags = (("num", numeric), ("null", value is None), ("break", long))
+    return " ".join(name for name, on in flags if on)
+
+
+def _header(name: str) -> Markup:
+    """A column or result name that may wrap after its underscores (``follower_<wbr>count``)."""
+    return Markup.escape(name).replace("_", Markup("_<wbr>"))
+
+
+def table_view(result: ResultFacts) -> dict[str, Any]:
+    return {
+        "name": result.name,
+        "title": _header(result.name),
+        "count": _plural(len(result.rows), "row"),
+        "columns": [
+            {"label": _header(name), "numeric": numeric}
+            for name, numeric in zip(result.columns, result.numeric, strict=True)
+        ],
+        "rows": [_row_view(result, row) for row in result.rows],
+    }
+
+
+def _row_view(result: ResultFacts, row: tuple[Cell, ...]) -> list[dict[str, str]]:
+    cells = []
+    for value, column, numeric in zip(row, result.columns, result.numeric, strict=True):
+        text = cell(value, column)
+        cells.append({"text": text, "class": _cell_class(value, text, numeric)})
+    return cells
+
+
+def _sections(data: ReportData) -> list[dict[str, Any]]:
+    colours = category_colours(data)
+    views = []
+    for section in SECTIONS:
+        build_chart, takeaway = CHARTS[section.anchor]
+        chart = build_chart(data, colours)
+        views.append(
+            {
+                "section": section,
+                "takeaway": takeaway(data),
+                "chart": {
+                    "id": f"chart-{section.anchor}",
+                    "json": script_json(chart.config),
+                    "height": chart.height,
+                    "description": chart.description,
+                },
+                "tables": [table_view(data.result(name)) for name in section.results],
+            }
+        )
+    return views
+
+
+# -- the pipeline summary --------------------------------------------------------------------
+
+
+def size(count: int) -> str:
+    """Bytes in binary units, one decimal: ``1.4 MiB``."""
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{count:,} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{count:,} B"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else "s")
+
+
+def _card(
+    title: str, figure: int | None, unit: str, items: list[dict[str, str]], empty: str
+) -> dict[str, Any]:
+    """A stage of the pipeline diagram: a headline figure and one line per kind, or, when the
+    stage has not run, what to run (the command in ``empty`` between backticks)."""
+    text, _, rest = empty.partition("`")
+    command = rest.partition("`")[0]
+    pending = Markup("{} <code>{}</code>").format(text, command) if command else Markup.escape(text)
+    return {
+        "title": title,
+        "figure": None if figure is None else f"{figure:,}",
+        "unit": unit,
+        "items": items if figure is not None else [],
+        "pending": pending,
+    }
+
+
+def _total(values: list[int | None]) -> int | None:
+    known = [v for v in values if v is not None]
+    return sum(known) if known else None
+
+
+def _table_item(kind: str, table: DeltaFacts | None) -> dict[str, str]:
+    if table is None:
+        return {"label": kind, "value": "not written", "title": ""}
+    return {
+        "label": kind,
+        "value": f"{table.rows:,} rows · v{table.version}",
+        "title": table.key,
+    }
+
+
+def pipeline_view(data: ReportData) -> dict[str, Any]:
+    """The stage cards of the batch and streaming paths, and the Delta tables' details."""
+    topics = data.topics
+    curated = [t.table for t in data.curated]
+    streaming = [s.table for s in data.streams]
+    dead = data.dead_letter_table
+    batch = [
+        _card(
+            "Topics",
+            _total([t.records for t in topics]),
+            "records",
+            [{"label": t.kind, "value": f"{t.records or 0:,}", "title": t.name} for t in topics],
+            "no topics yet: run `pinpipe emulate batch`",
+        ),
+        _card(
+            "Lake, raw JSON",
+            sum(t.lake_objects for t in topics) or None,
+            "objects",
+            [{"label": t.kind, "value": f"{t.lake_objects:,}", "title": t.name} for t in topics],
+            "no raw objects yet: run `pinpipe sink`",
+        ),
+        _card(
+            "Curated Delta",
+            _total([t.rows if t else None for t in curated]),
+            "rows",
+            [_table_item(c.kind, c.table) for c in data.curated],
+            "no curated tables yet: run `pinpipe batch`",
+        ),
+        _card(
+            "Results",
+            len(data.results),
+            "results",
+            [
+                {"label": "engine", "value": data.batch.engine or "–", "title": ""},
+                {
+                    "label": "took",
+                    "value": "–" if data.batch.seconds is None else f"{data.batch.seconds:.1f} s",
+                    "title": "",
+                },
+                {
+                    "label": "dead letters",
+                    "value": f"{sum(q.dead_letters for q in data.quality):,}",
+                    "title": "raw lines that were not records",
+                },
+            ],
+            "",
+        ),
+    ]
+    stream = [
+        _card(
+            "Streams",
+            _total([s.records for s in data.streams]),
+            "records",
+            [
+                {"label": s.kind, "value": f"{s.records or 0:,}", "title": s.name}
+                for s in data.streams
+            ],
+            "no streams yet: run `pinpipe emulate stream`",
+        ),
+        _card(
+            "Streaming Delta",
+            _total([t.rows if t else None for t in streaming]),
+            "rows",
+            [_table_item(s.kind, s.table) for s in data.streams],
+            "not run yet: run `pinpipe stream`",
+        ),
+        _card(
+            "Dead letters",
+            None if dead is None else dead.rows,
+            "payloads",
+            [
+                {"label": s.kind, "value": f"{s.dead_letters:,}", "title": s.name}
+                for s in data.streams
+            ],
+            "none: every payload was a record" if any(streaming) else "not run yet",
+        ),
+    ]
+    tables = [(f"curated {c.kind}", c.table) for c in data.curated if c.table is not None] + [
+        (f"stream {s.kind}", s.table) for s in data.streams if s.table is not None
+    ]
+    if dead is not None:
+        tables.append(("stream dead letters", dead))
+    return {
+        "batch": batch,
+        "stream": stream,
+        "tables": [
+            {
+                "role": role,
+                "key": table.key,
+                "version": f"{table.version:,}",
+                "rows": f"{table.rows:,}",
+                "files": f"{table.files:,}",
+                "size": size(table.size_bytes),
+                "commit": when(table.last_commit),
+                "operation": (table.operation or "–").lower(),
+            }
+            for role, table in tables
+        ],
+        "quality": _quality_rows(data),
+    }
+
+
+def _quality_rows(data: ReportData) -> list[dict[str, Any]]:
+    """The data-quality table, one row per figure and one column per kind (as `pinpipe batch`
+    prints it); a nulled column shows only where the cleaning nulled something."""
+    kinds = data.quality
+    rows: list[dict[str, Any]] = [
+        {"label": "raw objects", "values": [f"{k.objects:,}" for k in kinds], "nulled": False},
+        {"label": "bytes read", "values": [size(k.bytes) for k in kinds], "nulled": False},
+    ]
+    for label, key in (
+        ("lines", "lines"),
+        ("dead letters", "dead_letters"),
+        ("rows read", "rows_read"),
+        ("duplicates dropped", "duplicates_dropped"),
+        ("rows cleaned", "rows_cleaned"),
+    ):
+        rows.append(
+            {"label": label, "values": [f"{getattr(k, key):,}" for k in kinds], "nulled": False}
+        )
+    columns = list(dict.fromkeys(c for k in kinds for c, _ in k.nulled))
+    for column in columns:
+        counts = [dict(k.nulled).get(column) for k in kinds]
+        if any(counts):
+            values = ["" if c is None else f"{c:,}" for c in counts]
+            rows.append({"label": column, "values": values, "nulled": True})
+    return rows
+
+
+# -- assets and rendering --------------------------------------------------------------------
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("pinpipe.report", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+@cache
+def chart_js() -> tuple[str, str]:
+    """The vendored Chart.js, ready to inline (its source-map comment dropped), and its version."""
+    text = files("pinpipe.report").joinpath("static").joinpath(CHART_JS).read_text("utf-8")
+    if "</script" in text.lower():
+        msg = f"the vendored {CHART_JS} contains '</script' and cannot be inlined"
+        raise ReportError(msg, hint="re-vendor it with scripts/vendor-chartjs.sh")
+    found = re.search(r"Chart\.js v(\d+\.\d+\.\d+)", text[:300])
+    return _SOURCE_MAP.sub("", text).rstrip() + "\n", found.group(1) if found else "4"
+
+
+@cache
+def _css() -> str:
+    return files("pinpipe.report").joinpath("templates").joinpath("report.css").read_text("utf-8")
+
+
+def render_report(data: ReportData) -> str:
+    """The report page for ``data``: one HTML document with nothing to fetch."""
+    script, version = chart_js()
+    template = _environment().get_template("report.html.j2")
+    return template.render(
+        data=data,
+        when=when,
+        pipeline=pipeline_view(data),
+        sections=_sections(data),
+        css=Markup(_css()),  # noqa: S704 - our own stylesheet, shipped in the package
+        chart_js=Markup(script),  # noqa: S704 - checked above to hold no '</script'
+        chart_js_version=version,
+    )
+
+
+def write_report(settings: Settings, out: Path | None = None) -> Path:
+    """Build and render the report and write it to ``out`` (default ``<home>/report.html``),
+    atomically: a failure at any step leaves the previous report as it was. Its path."""
+    target = Path(out) if out is not None else settings.home / "report.html"
+    page = render_report(build_report(settings))
+    return _write_atomic(target.expanduser().absolute(), page)
+
+
+def _write_atomic(target: Path, text: str) -> Path:
+    """Write to a temporary file beside ``target``, make it durable, rename it over."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        msg = f"cannot write the report to {str(target)!r}: {exc}"
+        raise ReportError(msg, hint="choose a writable place with --out FILE") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o644)  # mkstemp's 0600 would hide the report from a web server
+        os.replace(temp, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        if isinstance(exc, OSError):
+            msg = f"cannot write the report to {str(target)!r}: {exc}"
+            raise ReportError(msg, hint="check the disk (space, permissions)") from exc
+        raise
+    return target
