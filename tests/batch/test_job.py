@@ -213,5 +213,5 @@ def test_queries_need_the_curated_tables_of_a_clean_stage(lake_settings: Setting
     from deltalake import write_deltalake
 
     write_deltalake(lake.table_uri("curated/geo"), read_curated(lake, "geo"), mode="overwrite")
-    with pytest.raises(BatchOutputError, match="curated geo table .* no pinpipe quality counts"):
+    with pytest.raises(BatchOutputError, match=r"curated geo table .* no pinpipe quality counts"):
         run_queries(lake_settings, engine="duckdb")

@@ -120,11 +120,42 @@ def test_demo_runs_every_stage_then_reruns_safely(tmp_path: Path) -> None:
     assert "generating 400 synthetic posts" in first.output
     assert "category blocks contiguous" in first.output
     assert "ingestion API on http://127.0.0.1:" in first.output
-    lake = tmp_path / "demo" / "lake" / "topics"
-    for kind in ("pin", "geo", "user"):
-        assert len(list((lake / f"1232252d77df.{kind}" / "partition=0").iterdir())) == 50
+    _check_demo_artefacts(tmp_path / "demo", posted=50)
     second = runner.invoke(app, [*home, "demo", "--count", "20"])
     assert second.exit_code == 0, second.output
     assert "already there" in second.output
-    assert len(list((lake / "1232252d77df.pin" / "partition=0").iterdir())) == 70
     assert "70 records" in second.output
+    _check_demo_artefacts(tmp_path / "demo", posted=70)
+
+
+def _check_demo_artefacts(home: Path, posted: int) -> None:
+    """Every artefact the demo's summary names is there and holds what was posted."""
+    from deltalake import DeltaTable
+
+    from pinpipe.batch import read_quality, read_result
+    from pinpipe.lake import open_lake
+    from pinpipe.transform import QUERIES
+
+    uid = "1232252d77df"
+    assert (home / "source.db").exists()
+    lake = home / "lake"
+    for kind in ("pin", "geo", "user"):
+        objects = list((lake / "topics" / f"{uid}.{kind}" / "partition=0").iterdir())
+        assert len(objects) == posted, kind  # flush.size 1: one object per record
+        curated = DeltaTable(str(lake / "curated" / kind)).to_pyarrow_table()
+        assert 0 < curated.num_rows <= posted
+        streamed = DeltaTable(str(lake / "delta" / f"{uid}_{kind}_table")).to_pyarrow_table()
+        assert 0 < streamed.num_rows <= posted
+        # The stream carried the same rows as the topics, cleaned by the same models.
+        assert streamed.num_rows == curated.num_rows, kind
+    opened = open_lake(str(lake))
+    quality = read_quality(opened)
+    assert {k: q["rows_read"] for k, q in quality["kinds"].items()} == dict.fromkeys(
+        ("pin", "geo", "user"), posted
+    )
+    for name in QUERIES:
+        read_result(opened, name)  # stored (parquet), readable
+        assert (lake / "results" / f"{name}.csv").exists()
+    page = (home / "report.html").read_text()
+    assert all(name in page for name in QUERIES)
+    assert f"{posted * 3:,}" in page  # records across the three topics

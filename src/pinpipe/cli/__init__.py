@@ -17,12 +17,15 @@ from pinpipe.cli import (
     api_cmd,
     batch_cmd,
     config_cmd,
+    dag_cmd,
     demo,
     emulate,
     log,
+    report_cmd,
     sink,
     source,
     stream_cmd,
+    up_cmd,
 )
 from pinpipe.cli._common import err_console, state
 from pinpipe.errors import PinpipeError
@@ -65,8 +68,11 @@ app.command("api")(api_cmd.api)
 app.command("sink")(sink.sink)
 app.command("batch")(batch_cmd.batch)
 app.command("query")(batch_cmd.query)
+app.command("report")(report_cmd.report)
 app.command("stream")(stream_cmd.stream)
 app.add_typer(stream_cmd.delta_app, name="delta")
+app.add_typer(dag_cmd.app, name="dag")
+app.command("up")(up_cmd.up)
 
 
 def _version(value: bool) -> None:

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from starlette.applications import Starlette
 
+from pinpipe.api.server import run_server
 from pinpipe.broker import open_broker
 from pinpipe.cli._common import console, state
 from pinpipe.config import Settings, load_settings
@@ -79,7 +80,7 @@ def api(
         "lifespan": "on",
     }
     if workers == 1:
-        uvicorn.run(_server_app(settings), **serve)
+        run_server(_server_app(settings), **serve)
         return
     cli = state(ctx)
     os.environ[WORKER_ARGS_ENV] = json.dumps(

@@ -3,7 +3,8 @@
 Every stage that exists runs in one process tree: the source database (reused when the home
 has one), the ingestion API on a free loopback port, the course's topics and streams, batch and
 stream emulation in load mode, the S3 sink into the local lake, the batch job (cleaning,
-curated Delta tables, the eight questions) and the streaming job (streams → Delta tables).
+curated Delta tables, the eight questions), the streaming job (streams → Delta tables) and
+the HTML report.
 Re-running is safe: the source is reused, the emulators add records, the sink writes the new
 ones, the batch job recomputes everything and the streaming job appends what is new.
 """
@@ -11,6 +12,7 @@ ones, the batch job recomputes everything and the streaming job appends what is 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -26,8 +28,10 @@ from pinpipe.cli.emulate import render_summary
 from pinpipe.cli.sink import render_info
 from pinpipe.cli.source import render_stats
 from pinpipe.cli.stream_cmd import render_stream_info
+from pinpipe.cli.up_cmd import run_up
 from pinpipe.config import Settings
 from pinpipe.emulator import EmulationPlan, Mode, run_emulation
+from pinpipe.report import write_report
 from pinpipe.sink import run_sink
 from pinpipe.source import DEFAULT_ROWS, init_source, source_stats
 from pinpipe.source.db import connect, open_engine, row_counts
@@ -95,7 +99,11 @@ def _batch(settings: Settings, step: int) -> BatchReport:
 
 
 def _where(
-    settings: Settings, lake_objects: int, report: BatchReport, streamed: StreamInfo
+    settings: Settings,
+    lake_objects: int,
+    report: BatchReport,
+    streamed: StreamInfo,
+    report_path: Path,
 ) -> Table:
     table = Table("what", "where", "holds", title="where everything is", title_justify="left")
     table.add_row("source database", settings.display()["source_url"], "3 tables")
@@ -116,6 +124,7 @@ def _where(
             summary.table,
             f"+{summary.rows_appended:,} rows this run",
         )
+    table.add_row("report (HTML)", str(report_path), "open it in a browser; works offline")
     return table
 
 
@@ -128,9 +137,17 @@ def demo(
     count: Annotated[
         int, typer.Option("--count", min=1, help="Iterations of each emulator (load mode).")
     ] = 1_000,
+    keep_running: Annotated[
+        bool,
+        typer.Option(
+            "--keep-running",
+            help="Then leave the API, sink and streamer running (pinpipe up) until Ctrl-C.",
+        ),
+    ] = False,
 ) -> None:
     """Run every pipeline stage on embedded defaults and show where everything is."""
-    settings = state(ctx).settings()
+    cli = state(ctx)
+    settings = cli.settings()
     started = time.perf_counter()
     console.rule("[bold]pinpipe demo")
     console.print(f"home: [cyan]{settings.home}[/cyan]")
@@ -138,6 +155,7 @@ def demo(
     made = ensure_course_log(settings)
     console.print(f"2. topics and streams: {', '.join(made) if made else 'already there'}")
     with running_api(settings) as api_url:
+        port = int(api_url.rsplit(":", 1)[1])
         console.print(f"   ingestion API on [bold]{api_url}[/bold] (REST Proxy v2 + Kinesis)")
         _emulate(settings, api_url, "batch", count, 3)
         _emulate(settings, api_url, "stream", count, 4)
@@ -148,5 +166,12 @@ def demo(
     console.print("7. streaming job: streams → cleaned Delta tables (native engine, --once)")
     streamed = run_stream(settings, once=True)
     console.print(render_stream_info(streamed))
-    console.print(_where(settings, info.objects, report, streamed))
+    console.print("8. report: the pipeline and the eight answers as one HTML page")
+    report_path = write_report(settings)
+    console.print(_where(settings, info.objects, report, streamed, report_path))
     console.print(f"[bold green]demo done[/bold green] in {time.perf_counter() - started:.1f} s")
+    if keep_running:
+        console.rule("[bold]services (pinpipe up)")
+        # The same port as the demo's API, so the URL printed above stays valid.
+        ended = run_up(settings, config_file=cli.config_file, port=port, debug=cli.debug)
+        raise typer.Exit(ended.exit_code)
