@@ -174,6 +174,12 @@ def run(records: int, objects: int, repeat: int) -> list[Metric]:
             baseline_name="lake alone",
             target=TARGET_OBJECTS_PER_S,
         ),
+        Metric(
+            "sink peak RSS under load (VmHWM, flush.size 1000)",
+            batched["peak_rss_mib"],
+            "MiB",
+            higher_is_better=False,
+        ),
     ]
 
 

@@ -16,6 +16,7 @@ from pinpipe import __version__
 from pinpipe.cli import (
     api_cmd,
     batch_cmd,
+    bench_cmd,
     config_cmd,
     dag_cmd,
     demo,
@@ -72,6 +73,7 @@ app.command("report")(report_cmd.report)
 app.command("stream")(stream_cmd.stream)
 app.add_typer(stream_cmd.delta_app, name="delta")
 app.add_typer(dag_cmd.app, name="dag")
+app.command("bench")(bench_cmd.bench)
 app.command("up")(up_cmd.up)
 
 
