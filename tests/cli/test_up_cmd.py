@@ -101,11 +101,16 @@ def pinpipe_up(home: Path, *args: str) -> Iterator[Up]:
             try:
                 process.wait(60)
             except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
-                for pid in up.pids().values():
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(pid, signal.SIGKILL)
+                _kill_all(up)
+
+
+def _kill_all(up: Up) -> None:
+    """SIGKILL ``up`` and the services it started (they live in process groups of their own)."""
+    up.process.kill()
+    up.process.wait(10)
+    for pid in up.pids().values():
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:
@@ -287,9 +292,5 @@ def test_demo_keep_running_leaves_the_services_up(tmp_path: Path) -> None:
         assert up.stop(signal.SIGTERM) == 0, up.output()
         assert "every service stopped cleanly" in up.output()
     finally:
-        if process.poll() is None:  # the services live in process groups of their own
-            process.kill()
-            process.wait(10)
-            for pid in Up(tmp_path, process, 0).pids().values():
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+        if process.poll() is None:
+            _kill_all(Up(tmp_path, process, 0))

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import pytest
 
 from pinpipe.batch import run_batch
 from pinpipe.broker import OutRecord
@@ -23,8 +22,6 @@ from tests.landing import UID
 BAD_PAYLOADS = [b"not json", b"[1, 2]", b'{"index": "seven"}']
 STREAM_ROWS = 300
 RESENDS = 20
-
-_built: dict[Path, Path] = {}
 
 
 def settings_for(home: Path) -> Settings:
@@ -43,16 +40,11 @@ def _produce_streams(settings: Settings, raw: dict[str, list[dict[str, Any]]]) -
             log.append(name, [OutRecord(v, key=str(i).encode()) for i, v in enumerate(values)])
 
 
-def built_home(
-    factory: pytest.TempPathFactory, landed_lake_dir: Path, raw: dict[str, list[dict[str, Any]]]
-) -> Path:
-    """A home (embedded log + lake) after the batch job and one streaming run; shared."""
-    if landed_lake_dir not in _built:
-        home = factory.mktemp("report-home") / "home"
-        shutil.copytree(landed_lake_dir.parent, home)  # broker.db and lake/
-        settings = settings_for(home)
-        run_batch(settings, engine="duckdb")
-        _produce_streams(settings, raw)
-        run_stream(settings, once=True, max_batch_records=200)
-        _built[landed_lake_dir] = home
-    return _built[landed_lake_dir]
+def built_home(home: Path, landed_lake_dir: Path, raw: dict[str, list[dict[str, Any]]]) -> Path:
+    """``home`` (embedded log + lake) after the batch job and one streaming run."""
+    shutil.copytree(landed_lake_dir.parent, home)  # broker.db and lake/
+    settings = settings_for(home)
+    run_batch(settings, engine="duckdb")
+    _produce_streams(settings, raw)
+    run_stream(settings, once=True, max_batch_records=200)
+    return home

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from pinpipe.report import build_report, render_report, write_report
-from tests.report import built_home, settings_for
+from tests.report import settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -45,15 +45,6 @@ def browser() -> Iterator[Any]:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         yield launched
         launched.close()
-
-
-@pytest.fixture(scope="module")
-def home(
-    tmp_path_factory: pytest.TempPathFactory,
-    landed_lake_dir: Path,
-    reference_raw: dict[str, list[dict[str, Any]]],
-) -> Path:
-    return built_home(tmp_path_factory, landed_lake_dir, reference_raw)
 
 
 @pytest.fixture(scope="module")

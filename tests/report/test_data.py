@@ -8,7 +8,6 @@ import os
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from deltalake import DeltaTable
@@ -22,21 +21,7 @@ from pinpipe.report.data import DeltaFacts
 from pinpipe.transform import QUERIES
 from pinpipe.transform.base import rows_of
 from tests.landing import UID
-from tests.report import BAD_PAYLOADS, RESENDS, STREAM_ROWS, built_home, settings_for
-
-
-@pytest.fixture(scope="module")
-def home(
-    tmp_path_factory: pytest.TempPathFactory,
-    landed_lake_dir: Path,
-    reference_raw: dict[str, list[dict[str, Any]]],
-) -> Path:
-    return built_home(tmp_path_factory, landed_lake_dir, reference_raw)
-
-
-@pytest.fixture(scope="module")
-def data(home: Path) -> ReportData:
-    return build_report(settings_for(home))
+from tests.report import BAD_PAYLOADS, RESENDS, STREAM_ROWS, settings_for
 
 
 def _check_table(facts: DeltaFacts | None, uri: Path) -> None:

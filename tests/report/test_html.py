@@ -11,19 +11,18 @@ from dataclasses import replace
 from html.parser import HTMLParser
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import pinpipe.report.html as report_html
 from pinpipe.config import Settings
-from pinpipe.report import ReportData, ReportError, build_report, render_report, write_report
+from pinpipe.report import ReportData, ReportError, render_report, write_report
 from pinpipe.report.charts import CHARTS
 from pinpipe.report.data import ResultFacts
 from pinpipe.report.html import SECTIONS, cell, script_json
 from pinpipe.transform import QUERIES
 from tests.landing import UID
-from tests.report import built_home, settings_for
+from tests.report import settings_for
 
 HOSTILE = "</script><script>window.pwned = 1</script><!--"
 HOSTILE_ATTR = '"><img src=x onerror="window.pwned = 2">&amp;'
@@ -81,20 +80,6 @@ class Page(HTMLParser):
             self._cell.append(data)
         if self._script is not None:
             self.scripts[self._script] += data
-
-
-@pytest.fixture(scope="module")
-def home(
-    tmp_path_factory: pytest.TempPathFactory,
-    landed_lake_dir: Path,
-    reference_raw: dict[str, list[dict[str, Any]]],
-) -> Path:
-    return built_home(tmp_path_factory, landed_lake_dir, reference_raw)
-
-
-@pytest.fixture(scope="module")
-def data(home: Path) -> ReportData:
-    return build_report(settings_for(home))
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pinpipe.api.server import running_api
+from pinpipe.api.server import free_loopback_port, running_api
 from pinpipe.batch import BatchReport, run_batch
 from pinpipe.broker import open_broker
 from pinpipe.cli._common import console, kv_table, progress_bar, state
@@ -154,8 +154,8 @@ def demo(
     _source(settings, rows, seed)
     made = ensure_course_log(settings)
     console.print(f"2. topics and streams: {', '.join(made) if made else 'already there'}")
-    with running_api(settings) as api_url:
-        port = int(api_url.rsplit(":", 1)[1])
+    port = free_loopback_port()
+    with running_api(settings, port=port) as api_url:
         console.print(f"   ingestion API on [bold]{api_url}[/bold] (REST Proxy v2 + Kinesis)")
         _emulate(settings, api_url, "batch", count, 3)
         _emulate(settings, api_url, "stream", count, 4)

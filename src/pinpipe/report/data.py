@@ -11,7 +11,8 @@ result is an error, because then there is nothing to report.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -345,17 +346,23 @@ def _table(lake: Lake, key: str, notes: list[str]) -> DeltaFacts | None:
         return None
 
 
-def _open(url: str, settings: Settings, notes: list[str]) -> Broker | None:
-    """The broker behind ``url``, or None: an embedded log that does not exist is not created
-    (a report never leaves files behind), and an unreachable broker is a note, not a failure."""
+@contextmanager
+def _open(url: str, settings: Settings, notes: list[str]) -> Iterator[Broker | None]:
+    """The broker behind ``url``, closed on the way out, or None: an embedded log that does not
+    exist is not created (a report never leaves files behind), and an unreachable broker is a
+    note, not a failure."""
     parts = urlsplit(url)
     if parts.scheme == "embedded" and not Path(parts.netloc + parts.path).expanduser().exists():
-        return None
+        yield None
+        return
     try:
-        return open_broker(url, settings)
+        broker = open_broker(url, settings)
     except PinpipeError as exc:
         notes.append(f"cannot open the broker {mask_url(url)!r}: {exc}")
-        return None
+        yield None
+        return
+    with broker:
+        yield broker
 
 
 def _describe(broker: Broker | None, name: str, notes: list[str]) -> tuple[int | None, int | None]:
@@ -372,8 +379,7 @@ def _describe(broker: Broker | None, name: str, notes: list[str]) -> tuple[int |
 
 
 def _topics(settings: Settings, lake: Lake, notes: list[str]) -> tuple[TopicFacts, ...]:
-    broker = _open(settings.broker_url, settings, notes)
-    try:
+    with _open(settings.broker_url, settings, notes) as broker:
         facts = []
         for kind in KINDS:
             name = settings.names.topic(kind)
@@ -381,9 +387,6 @@ def _topics(settings: Settings, lake: Lake, notes: list[str]) -> tuple[TopicFact
             objects = len(lake.list(f"topics/{name}/"))
             facts.append(TopicFacts(kind, name, records, partitions, objects))
         return tuple(facts)
-    finally:
-        if broker is not None:
-            broker.close()
 
 
 def _streams(
@@ -397,8 +400,7 @@ def _streams(
             per_stream = dead_letters_per_stream(lake, dead_key)
         except ReportError as exc:
             notes.append(str(exc))
-    broker = _open(settings.streams_url, settings, notes)
-    try:
+    with _open(settings.streams_url, settings, notes) as broker:
         facts = []
         for kind in KINDS:
             name = settings.names.stream(kind)
@@ -408,6 +410,3 @@ def _streams(
                 StreamFacts(kind, name, records, partitions, table, per_stream.get(name, 0))
             )
         return tuple(facts), dead
-    finally:
-        if broker is not None:
-            broker.close()
