@@ -1,0 +1,4 @@
+"""Reliability tests (issue 9): overload, schema fuzzing, round-trip properties.
+
+Bounded for CI by default; ``PINPIPE_RELIABILITY=full`` runs them larger (see scale.py).
+"""
