@@ -433,12 +433,6 @@ def test_no_acknowledged_record_is_lost_or_duplicated_and_refusals_write_nothing
 
 @pytest.mark.integration
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the API's RSS grows with every refused request that carries an "
-    "Idempotency-Key (+600 to +780 MiB in 8 s at twice capacity, 88% refused); the cause is "
-    "pinned by test_a_refused_request_leaves_no_cycle_holding_its_records",
-)
 def test_rss_stays_bounded_under_overload(overloaded: Overloaded) -> None:
     grew = overloaded.peak - overloaded.baseline
     assert grew < RSS_HEADROOM, f"RSS grew {grew / MiB:.0f} MiB; {overloaded.summary()}"
@@ -498,19 +492,6 @@ async def refuse_one_keyed_request(broker: GatedBroker, home: Path) -> None:
         assert (await pending).status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a refused request with an Idempotency-Key is freed only by the cyclic GC. "
-    "In CoalescingWriter.write (src/pinpipe/api/writer.py, keyed branch: 'except Exception as "
-    "exc: future.set_exception(exc); raise') the future keeps the BackpressureError and its "
-    "traceback, whose frames (write, _enqueue) hold `future`: future -> traceback -> frame -> "
-    "future, and with them produce()'s frame: the parsed body and its 500 OutRecords. "
-    "`pinpipe api` tunes the GC so that such old cycles are almost never collected "
-    "(src/pinpipe/cli/api_cmd.py _server_app: gc.freeze(); gc.set_threshold(100_000, 50, "
-    "1_000)), so under sustained overload its RSS grows without bound: 156 -> 661 MiB in 60 s "
-    "at twice capacity, still rising; ~180 MiB without the header; 252 MiB, level, with the "
-    "traceback dropped before set_exception and `future` deleted before the raise",
-)
 def test_a_refused_request_leaves_no_cycle_holding_its_records(tmp_path: Path) -> None:
     broker = GatedBroker()
     broker.create_topic(TOPIC)

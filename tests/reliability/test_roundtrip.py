@@ -340,12 +340,6 @@ def test_dedup_is_of_raw_rows() -> None:
 # -- where the SQL and the reference disagree -------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="disagreement: clean_geo.sql maps country '' to NULL (NULLIF(country, '')), "
-    "tests/transform/reference.py py_clean_geo (and SPEC §5.4, which nulls nothing in geo) "
-    "keeps ''",
-)
 def test_an_empty_country_cleans_as_the_reference_does() -> None:
     raw = [{"ind": 1, "timestamp": "2020-08-28 03:52:47", "latitude": 0.0, "longitude": 0.0}]
     raw[0]["country"] = ""
@@ -353,12 +347,6 @@ def test_an_empty_country_cleans_as_the_reference_does() -> None:
     assert clean("geo", raw) == py_clean(frames)["geo"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="disagreement: clean_pin.sql maps save_location 'Local save in ' (an empty path) to "
-    "NULL (NULLIF(REPLACE(...), '')), tests/transform/reference.py py_clean_pin to '' (SPEC "
-    "§5.3's canonical order nulls '' before stripping the prefix, so '' too)",
-)
 def test_an_empty_save_path_cleans_as_the_reference_does() -> None:
     raw = [{"index": 1, "unique_id": "u", "save_location": SAVE_PREFIX, "category": "art"}]
     frames = {"pin": raw, "geo": [], "user": []}
@@ -412,13 +400,6 @@ def test_within_a_partition_keys_sort_in_offset_order(
     assert [parse_object_key(k)[2] for k in sorted(keys)] == sorted(offsets)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: list_raw_objects (src/pinpipe/batch/reader.py) promises keys 'in key "
-    "order (partition, then start offset)' but returns the lake's lexicographic listing, which "
-    "puts partition=10 before partition=2 and offset 10000000000 before 9999999999 (the "
-    "Confluent layout pads offsets to 10 digits, partitions not at all)",
-)
 def test_listing_beyond_the_padding_is_in_offset_order(tmp_path: Path) -> None:
     topic = NAMES.topic("pin")
     positions = [(2, 0), (2, 9_999_999_999), (2, 10_000_000_000), (10, 0)]

@@ -148,7 +148,7 @@ def query_int(
 ) -> int:
     """An integer query parameter within ``low..high``."""
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    if raw is None:  # ``?name=`` is present and empty: refused below, not read as absent
         return default
     try:
         value = int(raw)

@@ -69,16 +69,17 @@ def _bad_config(message: str) -> NoReturn:
 def _parse_config(body: Any) -> tuple[str, ConsumerConfig]:
     if not isinstance(body, dict):
         raise ApiError(Problem.INVALID_REQUEST, "the body must be a JSON object")
-    name = body.get("name", body.get("id"))
-    if name is None:
-        name = f"rest-consumer-{uuid.uuid4().hex[:16]}"
-    if not isinstance(name, str) or not GROUP_NAME.fullmatch(name):
-        _bad_config(f"name {name!r} must be 1-249 of a-z A-Z 0-9 . _ -")
+    for field in ("name", "id"):  # ``id`` is the older name of the same setting
+        given = body.get(field, "")
+        if field in body and (not isinstance(given, str) or not GROUP_NAME.fullmatch(given)):
+            _bad_config(f"{field} {given!r} must be 1-249 of a-z A-Z 0-9 . _ -")
+    name = body.get("name", body.get("id")) or f"rest-consumer-{uuid.uuid4().hex[:16]}"
     fmt = body.get("format", "binary")
-    if fmt not in FORMATS:
+    # isinstance first: a JSON array or object is unhashable, and `in` a dict would raise
+    if not isinstance(fmt, str) or fmt not in FORMATS:
         _bad_config(f"format {fmt!r} is not supported; use json or binary")
     reset = body.get("auto.offset.reset", "latest")
-    if reset not in RESETS:
+    if not isinstance(reset, str) or reset not in RESETS:
         _bad_config(f"auto.offset.reset {reset!r} must be earliest or latest")
     commit = body.get("auto.commit.enable", True)
     if commit not in (True, False, "true", "false") or is_int(commit):

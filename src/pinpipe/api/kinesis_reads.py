@@ -86,6 +86,10 @@ def _shard(text: str) -> int:
     return int(match.group(1))
 
 
+def _is_sequence_number(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= MAX_SEQUENCE_DIGITS
+
+
 @kinesis
 async def get_shard_iterator(request: Request) -> Response:
     api = api_state(request)
@@ -97,9 +101,13 @@ async def get_shard_iterator(request: Request) -> Response:
         msg = f"type {kind!r} is not supported; use one of {', '.join(ITERATOR_TYPES)}"
         raise ApiError(Problem.INVALID_REQUEST, msg)
     sequence: int | None = None
+    raw = query.get("sequence-number")
+    # checked whenever given, also for types that do not use it: a typo is an error, not a no-op
+    if raw is not None and not _is_sequence_number(raw):
+        msg = f"sequence-number {raw!r} is not a decimal sequence number"
+        raise ApiError(Problem.INVALID_ARGUMENT, msg)
     if kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
-        raw = query.get("sequence-number") or ""
-        if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_SEQUENCE_DIGITS:
+        if raw is None:
             msg = f"{kind} needs sequence-number, a decimal sequence number"
             raise ApiError(Problem.INVALID_ARGUMENT, msg)
         sequence = int(raw) + (kind == "AFTER_SEQUENCE_NUMBER")

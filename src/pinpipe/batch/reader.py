@@ -25,6 +25,7 @@ import pyarrow.json as pa_json
 
 from pinpipe.lake import Lake
 from pinpipe.naming import Names, RecordKindName
+from pinpipe.sink.keys import parse_object_key
 from pinpipe.transform import raw_schema
 
 #: Objects read and parsed at once.
@@ -70,8 +71,21 @@ def raw_prefix(names: Names, kind: RecordKindName) -> str:
 
 
 def list_raw_objects(lake: Lake, names: Names, kind: RecordKindName) -> list[str]:
-    """The keys of a kind's raw JSON objects, in key order (partition, then start offset)."""
-    return [k for k in lake.list(raw_prefix(names, kind)) if k.endswith(".json")]
+    """The keys of a kind's raw JSON objects, in key order (partition, then start offset).
+
+    Not the lake's lexicographic listing: partitions are not padded (``partition=10`` lists
+    before ``partition=2``) and offsets only to ten digits. Keys the sink did not make come last.
+    """
+    keys = [k for k in lake.list(raw_prefix(names, kind)) if k.endswith(".json")]
+    return sorted(keys, key=_position)
+
+
+def _position(key: str) -> tuple[int, int, int, str]:
+    try:
+        _, partition, offset = parse_object_key(key)
+    except ValueError:  # not ``<topic>+<partition>+<offset>.json``
+        return (1, 0, 0, key)
+    return (0, partition, offset, key)
 
 
 def read_raw(

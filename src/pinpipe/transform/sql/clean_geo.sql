@@ -6,7 +6,7 @@ WITH deduplicated AS (
 )
 SELECT
     ind,
-    NULLIF(country, '') AS country,
+    country,  -- kept as given: SPEC §5.4 nulls nothing in geo (only df_pin's '' become NULL)
     ARRAY[CAST(latitude AS DOUBLE), CAST(longitude AS DOUBLE)] AS coordinates,
     TRY_CAST("timestamp" AS TIMESTAMPTZ) AS "timestamp"
 FROM deduplicated

@@ -43,6 +43,7 @@ SELECT
     tag_list,
     is_image_or_video,
     image_src,
-    NULLIF(REPLACE(save_location, 'Local save in ', ''), '') AS save_location,
+    -- after the placeholders became NULL (SPEC §5.3 order): a bare prefix leaves ''
+    REPLACE(save_location, 'Local save in ', '') AS save_location,
     category
 FROM nulled
