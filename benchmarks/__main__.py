@@ -33,18 +33,22 @@ from benchmarks._harness import Metric, console, report
 Stage = tuple[str, str, Callable[[bool], list[Metric]]]
 
 STAGES: tuple[Stage, ...] = (
-    ("source", "source database", lambda q: bench_source.run(200_000 if q else 2_000_000)),
+    ("source", "source database", lambda q: bench_source.run(100_000 if q else 2_000_000)),
     ("api", "api ingestion", bench_api.run),
     (
         "emulator",
         "emulator (load mode)",
-        lambda q: bench_emulator.run(iterations=20_000 if q else 100_000, runs=1 if q else 3),
+        lambda q: bench_emulator.run(
+            iterations=10_000 if q else 100_000,
+            runs=1 if q else 3,
+            course_iterations=300 if q else 1_000,
+        ),
     ),
     (
         "sink",
         "sink connector",
         lambda q: bench_sink.run(
-            records=50_000 if q else 200_000, objects=5_000 if q else 20_000, repeat=1 if q else 3
+            records=20_000 if q else 200_000, objects=2_000 if q else 20_000, repeat=1 if q else 3
         ),
     ),
     (
@@ -97,17 +101,25 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     results: list[tuple[str, Metric]] = []
+    stage_seconds: dict[str, float] = {}
     for key, title, run in STAGES:
         if args.only and key not in args.only:
             continue
+        stage_started = time.perf_counter()
         metrics = run(args.quick)
+        stage_seconds[key] = round(time.perf_counter() - stage_started, 1)
         report(title, metrics, f"{key}.json")
         results += [(key, m) for m in metrics]
     seconds = time.perf_counter() - started
     console.print(summary_table(results, seconds))
+    console.print("seconds per stage: " + ", ".join(f"{k} {v:g}" for k, v in stage_seconds.items()))
     if args.json:
         entries = [{"stage": stage} | m.to_dict() for stage, m in results]
-        document = {"size": "quick" if args.quick else "full", "seconds": seconds}
+        document = {
+            "size": "quick" if args.quick else "full",
+            "seconds": seconds,
+            "stage_seconds": stage_seconds,
+        }
         args.json.write_text(json.dumps(document | {"metrics": entries}, indent=2) + "\n")
         console.print(f"written: {args.json}")
 

@@ -37,7 +37,7 @@ from benchmarks._harness import Metric, peak_rss_mib, report, run_child
 
 TARGET_SPEEDUP = 10
 TARGET_DUCKDB_SECONDS = 60
-QUICK_POSTS = 50_000
+QUICK_POSTS = 10_000
 ENGINES = ("duckdb", "spark")
 UID = "be0c4a000001"
 SAMPLE_INTERVAL_S = 0.5

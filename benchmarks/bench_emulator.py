@@ -96,7 +96,7 @@ def _emulate(api: str, source: str, mode: str, iterations: int, batch: int, conc
     return run_child("benchmarks.bench_emulator", *args)
 
 
-def run(iterations: int, runs: int) -> list[Metric]:
+def run(iterations: int, runs: int, course_iterations: int = 1_000) -> list[Metric]:
     from pinpipe.source import init_source
 
     metrics: list[Metric] = []
@@ -110,7 +110,7 @@ def run(iterations: int, runs: int) -> list[Metric]:
                 home.mkdir()
                 with api_process(home) as api:
                     if run_no == 0:
-                        course = _emulate(api, source, mode, 1_000, 1, 1)
+                        course = _emulate(api, source, mode, course_iterations, 1, 1)
                     results.append(_emulate(api, source, mode, iterations, 500, 8))
             rates = [r["records_per_second"] for r in results]
             best = max(results, key=lambda r: r["records_per_second"])

@@ -7,9 +7,10 @@
    so this is the rate the API sustains without shedding load.
 3. Offer twice that, open loop: a request of 500 records due every 500 / (2 × capacity) s
    whatever the answers, sent by 64 connections. What gets on the wire is paced by the API
-   all the same: it reads and parses a body before it can refuse it, so TCP flow control
-   holds senders back (the test prints what was due and what was sent); either way the API
-   is offered more than it can write, so its queue stays full and it must shed load.
+   all the same: it receives a body before it answers (it refuses before parsing it when its
+   queue is full), so TCP flow control holds senders back (the test prints what was due and
+   what was sent); either way the API is offered more than it can write, so its queue stays
+   full and it must shed load.
 4. Re-send a few refused requests once the load is gone (same body, same Idempotency-Key), as
    a client honouring Retry-After would.
 

@@ -175,6 +175,7 @@ async def put_record(request: Request) -> Response:
     api = api_state(request)
     name = checked_stream(request.path_params["name"])
     key = idempotency_key(request)
+    api.writer(api.streams).refuse_when_full()
     body = await _body(request, api)
     if not isinstance(body, dict) or "Data" not in body:
         msg = 'the body must be {"StreamName": …, "Data": <JSON>, "PartitionKey": "…"}'
@@ -190,6 +191,7 @@ async def put_records(request: Request) -> Response:
     api = api_state(request)
     name = checked_stream(request.path_params["name"])
     key = idempotency_key(request)
+    api.writer(api.streams).refuse_when_full()
     body = await _body(request, api)
     items = body.get("records") if isinstance(body, dict) else None
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_PUT_RECORDS:

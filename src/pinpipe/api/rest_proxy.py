@@ -101,9 +101,10 @@ async def produce(request: Request) -> Response:
     topic = checked_topic(request.path_params["topic"])
     require_media_type(request, PRODUCE_TYPES)
     key = idempotency_key(request)
+    broker = api.topics
+    api.writer(broker).refuse_when_full()
     body = await read_json(request, api.api.max_body_bytes)
     records, size = parse_records(body, api.api.max_record_bytes)
-    broker = api.topics
     partitions = await api.partitions(broker).partitions(topic, create=api.api.auto_create_topics)
     for i, record in enumerate(records):
         if record.partition is not None and record.partition >= partitions:

@@ -186,6 +186,20 @@ class CoalescingWriter:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="pinpipe-writer")
         return future
 
+    def refuse_when_full(self) -> None:
+        """Refuse a write up front when the backlog is already at its limit.
+
+        Called before the body is read: under overload most requests are refused, and parsing
+        each 500-record body only to refuse it took the event loop's time from the accepted
+        ones (acknowledged throughput fell to ~12k records/s at twice capacity).
+        """
+        if self._pending >= self.max_pending_records:
+            msg = (
+                f"{self._pending} records are waiting for the broker "
+                f"(api.max_pending_records={self.max_pending_records})"
+            )
+            raise BackpressureError(msg, retry_after=self.retry_after())
+
     def retry_after(self) -> float:
         """Seconds the current backlog needs at the recent append rate (at least 1)."""
         if self.stats.rate <= 0:
