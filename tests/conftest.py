@@ -12,6 +12,20 @@ import pytest
 REFERENCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference_data"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--full",
+        action="store_true",
+        help="run the reliability tests at their large counts (tests/reliability/scale.py)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before collection: tests/reliability/scale.py reads the variable when it is imported.
+    if config.getoption("full"):
+        os.environ["PINPIPE_RELIABILITY"] = "full"
+
+
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No PINPIPE_* variable of the developer's shell leaks into a test."""

@@ -1,7 +1,8 @@
 """How big the reliability tests run: CI counts by default, larger ones on demand.
 
-``PINPIPE_RELIABILITY=full pytest tests/reliability`` runs the larger counts. The variable is
-read once, when this module is imported: the suite's autouse fixture removes every
+``pytest tests/reliability --full`` (the option is declared in tests/conftest.py, which sets
+the variable) or ``PINPIPE_RELIABILITY=full pytest tests/reliability`` runs the larger counts.
+The variable is read once, when this module is imported: the suite's autouse fixture removes every
 ``PINPIPE_*`` variable from the environment while a test runs, so reading it later would always
 see the default.
 """

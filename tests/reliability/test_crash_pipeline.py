@@ -30,9 +30,8 @@ stops everything when one dies), so that one can die and come back on its own:
    raw record of its stream (the streamer drops exact re-sends as the batch job does), the rows
    the test's own cleaning gives, and records the stream's end as its position.
 
-``PINPIPE_RELIABILITY=full`` (read at import: the suite's autouse fixture removes PINPIPE_*
-variables during each test) runs a larger source, longer emulators and more kill rounds;
-``PINPIPE_CRASH_SEED`` picks another seed.
+``pytest --full`` (or ``PINPIPE_RELIABILITY=full``; see scale.py) runs a larger source, longer
+emulators and more kill rounds; ``PINPIPE_CRASH_SEED`` picks another seed.
 """
 
 from __future__ import annotations
@@ -71,11 +70,12 @@ from pinpipe.stream.job import dead_letter_key, table_key
 from pinpipe.stream.tables import DeltaTarget
 from pinpipe.transform.base import sorted_rows
 from tests.emulator.test_runner import expected_load
+from tests.reliability.scale import SCALE as RUN_SCALE
 from tests.servers import free_port
 from tests.transform.reference import py_clean
 
 ROOT = Path(__file__).resolve().parents[2]
-FULL = os.environ.get("PINPIPE_RELIABILITY", "").strip().lower() == "full"
+FULL = RUN_SCALE.name == "full"
 SEED = int(os.environ.get("PINPIPE_CRASH_SEED", "20250609"))
 UID = "c4a5f0000009"
 FLUSH_SIZE = 50
