@@ -4,7 +4,6 @@ overflow on a phone; full-page screenshots at 1280 and 390 px are kept as test a
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -14,37 +13,17 @@ import pytest
 
 from pinpipe.report import build_report, render_report, write_report
 from tests.report import settings_for
+from tests.report.browser import ARTIFACTS, DRAWN, WIDTHS, assert_drawn, chromium
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
-PROJECT = Path(__file__).resolve().parents[2]
-# Read at import: the autouse fixture clears PINPIPE_* variables before each test.
-_ARTIFACTS = Path(os.environ.get("PINPIPE_TEST_ARTIFACTS", "test-artifacts"))
-ARTIFACTS = (_ARTIFACTS if _ARTIFACTS.is_absolute() else PROJECT / _ARTIFACTS) / "report"
-WIDTHS = {"desktop": 1280, "phone": 390}
-
-#: Per canvas: its size and how many of its pixels are not transparent (what Chart.js drew).
-DRAWN = """() => [...document.querySelectorAll("canvas")].map((canvas) => {
-  const context = canvas.getContext("2d");
-  const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
-  let painted = 0;
-  for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] !== 0) painted += 1; }
-  return {id: canvas.id, width: canvas.width, height: canvas.height, painted,
-          chart: typeof Chart !== "undefined" && Chart.getChart(canvas) !== undefined};
-})"""
+REPORT_ARTIFACTS = ARTIFACTS / "report"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
@@ -90,15 +69,9 @@ def test_the_report_renders_offline_with_every_chart_drawn(
     try:
         page = visit.page
         page.wait_for_function("document.querySelectorAll('canvas').length === 8")
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)  # first, so that a failure has one too
-        page.screenshot(path=str(ARTIFACTS / f"report-{width}.png"), full_page=True)
-        charts = page.evaluate(DRAWN)
-        assert len(charts) == 8
-        for chart in charts:
-            assert chart["chart"], chart
-            assert chart["width"] > 0 and chart["height"] > 0, chart
-            # Bars, axes and labels: well beyond a stray pixel or two.
-            assert chart["painted"] > 0.02 * chart["width"] * chart["height"], chart
+        REPORT_ARTIFACTS.mkdir(parents=True, exist_ok=True)  # first: a failure has one too
+        page.screenshot(path=str(REPORT_ARTIFACTS / f"report-{width}.png"), full_page=True)
+        assert_drawn(page.evaluate(DRAWN), 8)
         overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"the page is {overflow}px wider than a {width}px screen"
         assert visit.blocked == []

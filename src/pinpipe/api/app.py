@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pinpipe.api import consumers, kinesis, kinesis_reads, rest_proxy, service
+from pinpipe.api import consumers, kinesis, kinesis_reads, rest_proxy, service, ui
 from pinpipe.api.errors import Problem, error_response, family_of_path
 from pinpipe.api.state import ApiState
 from pinpipe.broker.base import Broker
@@ -30,8 +30,8 @@ from pinpipe.config import Settings
 
 logger = logging.getLogger("pinpipe.api")
 
-ROOTS = frozenset({"topics", "consumers", "streams", "healthz", "metrics", "openapi.json"})
-OPEN_PATHS = frozenset({"/healthz", "/openapi.json"})
+ROOTS = frozenset({"topics", "consumers", "streams", "healthz", "metrics", "openapi.json", "ui"})
+OPEN_PATHS = frozenset({"/healthz", "/openapi.json"})  # and the dashboard's page and assets
 ALLOW_ORIGIN = (b"access-control-allow-origin", b"*")
 PREFLIGHT = [  # plus ALLOW_ORIGIN, which every response gets
     (b"access-control-allow-methods", b"DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT"),
@@ -99,11 +99,13 @@ ROUTES = [
 
 
 class ApiMiddleware:
-    """Stage prefix, CORS, API key, request metrics and the last-resort 500, as plain ASGI."""
+    """Stage prefix, CORS, API key, request metrics and the last-resort 500, as plain ASGI;
+    ``/ui…`` goes to the live dashboard (:mod:`pinpipe.api.ui`), the rest to the API's routes."""
 
     def __init__(self, app: ASGIApp, state: ApiState) -> None:
         self.app = app
         self.state = state
+        self.ui = ui.create_ui(state, _http_error)
         self.keys = [key.get_secret_value().encode() for key in state.api.api_keys]
 
     def _authorized(self, scope: Scope) -> bool:
@@ -144,12 +146,14 @@ class ApiMiddleware:
                 await send_with_cors(start)
                 await send_with_cors({"type": "http.response.body", "body": b""})
                 return
-            if self.keys and route_path not in OPEN_PATHS and not self._authorized(scope):
+            public = route_path in OPEN_PATHS or ui.is_open(route_path)
+            if self.keys and not public and not self._authorized(scope):
                 text = "Forbidden: send a valid API key in the x-api-key header"
                 response = error_response(family, Problem.FORBIDDEN, text)
                 await response(scope, receive, send_with_cors)
                 return
-            await self.app(scope, receive, send_with_cors)
+            target = self.ui if ui.is_ui_path(route_path) else self.app
+            await target(scope, receive, send_with_cors)
         except Exception:
             logger.exception("unhandled error in %s %s", method, path)
             if response_started:

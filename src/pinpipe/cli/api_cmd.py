@@ -71,6 +71,7 @@ def api(
     console.print(
         f"pinpipe api on [bold]{base}[/bold] — topics: {settings.display()['broker_url']}, "
         f"streams: {settings.display()['streams_url']}; try {base}/topics or {base}/openapi.json"
+        f"; live dashboard: {base}/ui"
     )
     serve: dict[str, Any] = {
         "host": settings.api.host,

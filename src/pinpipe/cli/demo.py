@@ -31,6 +31,7 @@ from pinpipe.cli.stream_cmd import render_stream_info
 from pinpipe.cli.up_cmd import run_up
 from pinpipe.config import Settings
 from pinpipe.emulator import EmulationPlan, Mode, run_emulation
+from pinpipe.orchestrate import api_base_url
 from pinpipe.report import write_report
 from pinpipe.sink import run_sink
 from pinpipe.source import DEFAULT_ROWS, init_source, source_stats
@@ -170,6 +171,15 @@ def demo(
     report_path = write_report(settings)
     console.print(_where(settings, info.objects, report, streamed, report_path))
     console.print(f"[bold green]demo done[/bold green] in {time.perf_counter() - started:.1f} s")
+    if not keep_running:
+        dashboard = api_base_url(settings.api.host, settings.api.port) + "/ui"
+        console.print(
+            f"live dashboard: `pinpipe up` serves it at {dashboard} "
+            "(`pinpipe demo --keep-running` on the demo's port)",
+            soft_wrap=True,
+            highlight=False,
+            markup=False,
+        )
     if keep_running:
         console.rule("[bold]services (pinpipe up)")
         # The same port as the demo's API, so the URL printed above stays valid.

@@ -101,6 +101,7 @@ def where(settings: Settings, base: str, services: tuple[ServiceName, ...]) -> d
     lake = settings.lake_url.rstrip("/")
     rows: dict[str, str] = {
         "API": f"{base}  (/healthz, /metrics, /openapi.json)",
+        "dashboard": f"{base}/ui  (live: topics, streams, lag, records, Delta tables, charts)",
         "REST Proxy v2": f"POST {base}/topics/{topics}  (application/vnd.kafka.json.v2+json)",
         "Kinesis-style": f"PUT {base}/streams/{streams}/record  (application/json)",
         "topics": shown["broker_url"],

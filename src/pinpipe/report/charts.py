@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pinpipe.report.data import Cell, ReportData, ResultFacts
+from pinpipe.report.data import Cell, ResultFacts, Results
 
 #: Qualitative palette (Tableau 20's distinct hues), one colour per category.
 PALETTE: tuple[str, ...] = (
@@ -68,7 +68,7 @@ def number(value: Cell) -> str:
     return f"{value:,}" if isinstance(value, int | float) and not isinstance(value, bool) else "–"
 
 
-def category_colours(data: ReportData) -> ColourMap:
+def category_colours(data: Results) -> ColourMap:
     """One colour per category, the same in every chart (categories sorted by name)."""
     names = sorted(
         {
@@ -147,7 +147,7 @@ def _height(bars: int) -> int:
 # -- Q1 --------------------------------------------------------------------------------------
 
 
-def _category_tops(data: ReportData) -> list[tuple[str, int]]:
+def _category_tops(data: Results) -> list[tuple[str, int]]:
     result = data.result("popular_category_by_country")
     counts: dict[str, int] = {}
     for category in result.column("category"):
@@ -155,7 +155,7 @@ def _category_tops(data: ReportData) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
-def chart_q1(data: ReportData, colours: ColourMap) -> ChartSpec:
+def chart_q1(data: Results, colours: ColourMap) -> ChartSpec:
     tops = _category_tops(data)
     config = bar_config(
         [name for name, _ in tops],
@@ -175,7 +175,7 @@ def chart_q1(data: ReportData, colours: ColourMap) -> ChartSpec:
     return ChartSpec(config, _height(len(tops)), description)
 
 
-def takeaway_q1(data: ReportData) -> str:
+def takeaway_q1(data: Results) -> str:
     tops = _category_tops(data)
     countries = {label(c) for c in data.result("popular_category_by_country").column("country")}
     if not tops:
@@ -199,9 +199,7 @@ def _winners(result: ResultFacts, key: str) -> list[tuple[str, str, Cell]]:
     ]
 
 
-def winners_chart(
-    data: ReportData, colours: ColourMap, name: str, key: str, axis: str
-) -> ChartSpec:
+def winners_chart(data: Results, colours: ColourMap, name: str, key: str, axis: str) -> ChartSpec:
     winners = _winners(data.result(name), key)
     config = bar_config(
         [[group, category] for group, category, _ in winners],
@@ -220,15 +218,15 @@ def winners_chart(
     return ChartSpec(config, 320, description)
 
 
-def chart_q2(data: ReportData, colours: ColourMap) -> ChartSpec:
+def chart_q2(data: Results, colours: ColourMap) -> ChartSpec:
     return winners_chart(data, colours, "popular_category_by_year", "post_year", "post year")
 
 
-def chart_q4(data: ReportData, colours: ColourMap) -> ChartSpec:
+def chart_q4(data: Results, colours: ColourMap) -> ChartSpec:
     return winners_chart(data, colours, "popular_category_by_age_group", "age_group", "age group")
 
 
-def takeaway_q2(data: ReportData) -> str:
+def takeaway_q2(data: Results) -> str:
     winners = _winners(data.result("popular_category_by_year"), "post_year")
     years = sorted({year for year, _, _ in winners})
     if not years:
@@ -241,7 +239,7 @@ def takeaway_q2(data: ReportData) -> str:
     return f"{best} came first in {counts[best]} of the {len(years)} years {span}."
 
 
-def takeaway_q4(data: ReportData) -> str:
+def takeaway_q4(data: Results) -> str:
     winners = _winners(data.result("popular_category_by_age_group"), "age_group")
     if not winners:
         return "No post by a user with a known age yet."
@@ -251,7 +249,7 @@ def takeaway_q4(data: ReportData) -> str:
 # -- Q3: the most followed poster per country -------------------------------------------------
 
 
-def _country_leaders(data: ReportData) -> list[tuple[str, str, int]]:
+def _country_leaders(data: Results) -> list[tuple[str, str, int]]:
     """Per country: its most followed poster(s) (ties joined) and their followers, most first."""
     result = data.result("most_followed_user_by_country")
     leaders: dict[str, tuple[list[str], int]] = {}
@@ -268,14 +266,14 @@ def _country_leaders(data: ReportData) -> list[tuple[str, str, int]]:
     return sorted(ranked, key=lambda item: (-item[2], item[0]))
 
 
-def _winner(data: ReportData) -> tuple[str, Cell] | None:
+def _winner(data: Results) -> tuple[str, Cell] | None:
     result = data.result("country_with_most_followed_user")
     if not result.rows:
         return None
     return label(result.column("country")[0]), result.column("follower_count")[0]
 
 
-def chart_q3(data: ReportData, colours: ColourMap) -> ChartSpec:
+def chart_q3(data: Results, colours: ColourMap) -> ChartSpec:
     leaders = _country_leaders(data)[:TOP_COUNTRIES]
     winner = _winner(data)
     top = winner[0] if winner else None
@@ -300,7 +298,7 @@ def chart_q3(data: ReportData, colours: ColourMap) -> ChartSpec:
     return ChartSpec(config, _height(len(leaders)), description)
 
 
-def takeaway_q3(data: ReportData) -> str:
+def takeaway_q3(data: Results) -> str:
     winner = _winner(data)
     if winner is None:
         return "No poster with a known follower count yet."
@@ -333,7 +331,7 @@ def single_series(
     return ChartSpec(config, 300, f"Bar chart: {what} per {category_title}.")
 
 
-def chart_q5(data: ReportData, colours: ColourMap) -> ChartSpec:
+def chart_q5(data: Results, colours: ColourMap) -> ChartSpec:
     return single_series(
         data.result("median_followers_by_age_group"),
         "age_group",
@@ -345,7 +343,7 @@ def chart_q5(data: ReportData, colours: ColourMap) -> ChartSpec:
     )
 
 
-def chart_q6(data: ReportData, colours: ColourMap) -> ChartSpec:
+def chart_q6(data: Results, colours: ColourMap) -> ChartSpec:
     return single_series(
         data.result("users_joined_by_year"),
         "post_year",
@@ -357,7 +355,7 @@ def chart_q6(data: ReportData, colours: ColourMap) -> ChartSpec:
     )
 
 
-def chart_q7(data: ReportData, colours: ColourMap) -> ChartSpec:
+def chart_q7(data: Results, colours: ColourMap) -> ChartSpec:
     return single_series(
         data.result("median_followers_by_join_year"),
         "post_year",
@@ -369,7 +367,7 @@ def chart_q7(data: ReportData, colours: ColourMap) -> ChartSpec:
     )
 
 
-def chart_q8(data: ReportData, colours: ColourMap) -> ChartSpec:
+def chart_q8(data: Results, colours: ColourMap) -> ChartSpec:
     result = data.result("median_followers_by_age_group_and_join_year")
     groups = list(dict.fromkeys(label(g) for g in result.column("age_group")))
     years = sorted({label(y) for y in result.column("post_year")})
@@ -416,12 +414,12 @@ def _extremes(result: ResultFacts, key: str, value: str, unit: str) -> str:
     return f"Highest {unit}: {high[0]} ({number(high[1])}); lowest: {low[0]} ({number(low[1])})."
 
 
-def takeaway_q5(data: ReportData) -> str:
+def takeaway_q5(data: Results) -> str:
     result = data.result("median_followers_by_age_group")
     return _extremes(result, "age_group", "median_follower_count", "median")
 
 
-def takeaway_q6(data: ReportData) -> str:
+def takeaway_q6(data: Results) -> str:
     result = data.result("users_joined_by_year")
     counts = [v for v in result.column("number_users_joined") if isinstance(v, int)]
     if not counts:
@@ -430,12 +428,12 @@ def takeaway_q6(data: ReportData) -> str:
     return f"{sum(counts):,} distinct users joined. {extremes}"
 
 
-def takeaway_q7(data: ReportData) -> str:
+def takeaway_q7(data: Results) -> str:
     result = data.result("median_followers_by_join_year")
     return _extremes(result, "post_year", "median_follower_count", "median")
 
 
-def takeaway_q8(data: ReportData) -> str:
+def takeaway_q8(data: Results) -> str:
     result = data.result("median_followers_by_age_group_and_join_year")
     best = max(
         (row for row in result.rows if isinstance(row[2], int | float)),
@@ -447,8 +445,8 @@ def takeaway_q8(data: ReportData) -> str:
     return f"Highest median: {label(best[0])} who joined in {label(best[1])} ({number(best[2])})."
 
 
-ChartBuilder = Callable[[ReportData, ColourMap], ChartSpec]
-Takeaway = Callable[[ReportData], str]
+ChartBuilder = Callable[[Results, ColourMap], ChartSpec]
+Takeaway = Callable[[Results], str]
 
 #: Per course question (Q1 to Q8): its chart and the sentence that says what it shows.
 CHARTS: dict[str, tuple[ChartBuilder, Takeaway]] = {

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import pyarrow as pa
@@ -31,6 +31,9 @@ from pinpipe.naming import KINDS, RecordKindName
 from pinpipe.stream.job import dead_letter_key, table_key
 from pinpipe.transform.base import rows_of
 from pinpipe.transform.models import QUERIES
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
 
 Cell = str | int | float | bool | datetime | None
 
@@ -111,6 +114,31 @@ class ResultFacts:
         return [row[index] for row in self.rows]
 
 
+class Results(Protocol):
+    """Anything that holds the stored query results by name (the report's data, the live
+    dashboard's last batch run): what the charts are drawn from."""
+
+    def result(self, name: str) -> ResultFacts: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ResultSet:
+    """The stored results of one batch run, by name."""
+
+    results: tuple[ResultFacts, ...]
+
+    def result(self, name: str) -> ResultFacts:
+        return _find_result(self.results, name)
+
+
+def _find_result(results: tuple[ResultFacts, ...], name: str) -> ResultFacts:
+    for result in results:
+        if result.name == name:
+            return result
+    msg = f"no stored result {name!r}"
+    raise KeyError(msg)
+
+
 @dataclass(frozen=True, slots=True)
 class BatchRunFacts:
     """What the last batch run recorded about itself (absent keys stay None)."""
@@ -140,19 +168,15 @@ class ReportData:
     notes: tuple[str, ...] = ()
 
     def result(self, name: str) -> ResultFacts:
-        for result in self.results:
-            if result.name == name:
-                return result
-        msg = f"the report has no result {name!r}"
-        raise KeyError(msg)
+        return _find_result(self.results, name)
 
 
 def build_report(settings: Settings) -> ReportData:
     """Collect the report's facts (see the module docstring); ReportError without results."""
     notes: list[str] = []
     with lake_from_settings(settings) as lake:
-        results = _results(lake)
-        quality = _quality(lake, notes)
+        results = read_results(lake)
+        quality = read_batch_run(lake, notes)
         topics = _topics(settings, lake, notes)
         curated = tuple(
             CuratedFacts(kind, _table(lake, curated_key(kind), notes)) for kind in KINDS
@@ -179,7 +203,8 @@ def build_report(settings: Settings) -> ReportData:
 # -- results and quality ---------------------------------------------------------------------
 
 
-def _results(lake: Lake) -> tuple[ResultFacts, ...]:
+def read_results(lake: Lake) -> tuple[ResultFacts, ...]:
+    """Every stored query result; ReportError when there is none or some are missing."""
     found: list[ResultFacts] = []
     missing: list[str] = []
     for name in QUERIES:
@@ -210,7 +235,10 @@ def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def _quality(lake: Lake, notes: list[str]) -> tuple[BatchRunFacts, tuple[KindQualityFacts, ...]]:
+def read_batch_run(
+    lake: Lake, notes: list[str]
+) -> tuple[BatchRunFacts, tuple[KindQualityFacts, ...]]:
+    """The last batch run's facts and data-quality summary (what cannot be read is a note)."""
     try:
         summary = read_quality(lake)
     except (BatchOutputError, ValueError) as exc:  # ValueError: not JSON
@@ -267,23 +295,34 @@ def _parse_time(value: Any) -> datetime | None:
 
 
 def delta_facts(lake: Lake, key: str) -> DeltaFacts | None:
-    """The latest version of the Delta table under ``key``, or None before its first commit.
-
-    Rows are summed from the add actions' ``num_records`` statistics (delta-rs and Spark write
-    them); only a table with a file lacking them is counted from its files' parquet footers."""
+    """The latest version of the Delta table under ``key``, or None before its first commit."""
     from deltalake import DeltaTable
     from deltalake.exceptions import DeltaError, TableNotFoundError
 
     uri = lake.table_uri(key)
     try:
         table = DeltaTable(uri, storage_options=lake.storage_options() or None)
+    except TableNotFoundError:
+        return None
+    except (DeltaError, OSError) as exc:
+        msg = f"cannot read the Delta table {uri!r}: {exc}"
+        raise ReportError(msg, hint="check the lake (permissions, endpoint)") from exc
+    return table_facts(table, key, uri)
+
+
+def table_facts(table: DeltaTable, key: str, uri: str) -> DeltaFacts:
+    """The facts of an open Delta table at the version it is loaded at.
+
+    Rows are summed from the add actions' ``num_records`` statistics (delta-rs and Spark write
+    them); only a table with a file lacking them is counted from its files' parquet footers."""
+    from deltalake.exceptions import DeltaError
+
+    try:
         actions = pa.table(table.get_add_actions(flatten=True))
         history = table.history(1)
         rows = _stats_rows(actions)
         if rows is None:
             rows = table.to_pyarrow_dataset().count_rows()
-    except TableNotFoundError:
-        return None
     except (DeltaError, OSError) as exc:
         msg = f"cannot read the Delta table {uri!r}: {exc}"
         raise ReportError(msg, hint="check the lake (permissions, endpoint)") from exc
@@ -324,8 +363,19 @@ def dead_letters_per_stream(lake: Lake, key: str) -> dict[str, int]:
 
     uri = lake.table_uri(key)
     try:
-        streams = DeltaTable(uri, storage_options=lake.storage_options() or None)
-        column = streams.to_pyarrow_table(columns=["stream"]).column("stream")
+        table = DeltaTable(uri, storage_options=lake.storage_options() or None)
+    except (DeltaError, OSError) as exc:
+        msg = f"cannot read the Delta table {uri!r}: {exc}"
+        raise ReportError(msg, hint="check the lake (permissions, endpoint)") from exc
+    return count_per_stream(table, uri)
+
+
+def count_per_stream(table: DeltaTable, uri: str) -> dict[str, int]:
+    """Rows of an open dead-letter table per stream."""
+    from deltalake.exceptions import DeltaError
+
+    try:
+        column = table.to_pyarrow_table(columns=["stream"]).column("stream")
     except (DeltaError, OSError) as exc:
         msg = f"cannot read the Delta table {uri!r}: {exc}"
         raise ReportError(msg, hint="check the lake (permissions, endpoint)") from exc

@@ -17,7 +17,6 @@ import math
 import os
 import re
 import tempfile
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from importlib.resources import files
@@ -28,17 +27,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from pinpipe.config import Settings
-from pinpipe.report.charts import CHARTS, category_colours
-from pinpipe.report.data import (
-    Cell,
-    DeltaFacts,
-    ReportData,
-    ReportError,
-    ResultFacts,
-    build_report,
-)
+from pinpipe.report.data import DeltaFacts, ReportData, ReportError, build_report
+from pinpipe.report.questions import SECTIONS, TableView, cell, question_views
+
+__all__ = ["SECTIONS", "cell", "render_report", "script_json", "write_report"]
 
 CHART_JS = "chart.umd.min.js"
+CHARTS_JS = "charts.js"
 _SOURCE_MAP = re.compile(r"^//# sourceMappingURL=.*$", re.MULTILINE)
 #: What JSON may hold that HTML or old JavaScript would read otherwise, as JSON escapes.
 _JSON_ESCAPES = {
@@ -48,77 +43,6 @@ _JSON_ESCAPES = {
     "\u2028": "\\u2028",
     "\u2029": "\\u2029",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Section:
-    """One course question on the page and the stored results that answer it."""
-
-    anchor: str
-    number: str
-    title: str
-    question: str
-    results: tuple[str, ...]
-
-
-SECTIONS: tuple[Section, ...] = (
-    Section(
-        "q1",
-        "Q1",
-        "Most popular category per country",
-        "Which category has the most posts in each country?",
-        ("popular_category_by_country",),
-    ),
-    Section(
-        "q2",
-        "Q2",
-        "Most popular category per year",
-        "Which category had the most posts in each year from 2018 to 2022?",
-        ("popular_category_by_year",),
-    ),
-    Section(
-        "q3",
-        "Q3",
-        "Most followed user per country",
-        "Who is each country's most followed poster, and which country's has the most followers?",
-        ("most_followed_user_by_country", "country_with_most_followed_user"),
-    ),
-    Section(
-        "q4",
-        "Q4",
-        "Most popular category per age group",
-        "Which category has the most posts among users aged 18-24, 25-35, 36-50 and over 50?",
-        ("popular_category_by_age_group",),
-    ),
-    Section(
-        "q5",
-        "Q5",
-        "Median follower count per age group",
-        "How many followers does the median poster have in each age group?",
-        ("median_followers_by_age_group",),
-    ),
-    Section(
-        "q6",
-        "Q6",
-        "Users joined per year",
-        "How many distinct users joined in each year from 2015 to 2020?",
-        ("users_joined_by_year",),
-    ),
-    Section(
-        "q7",
-        "Q7",
-        "Median follower count per join year",
-        "How many followers does the median user have, by the year they joined (2015 to 2020)?",
-        ("median_followers_by_join_year",),
-    ),
-    Section(
-        "q8",
-        "Q8",
-        "Median follower count per age group and join year",
-        "How many followers does the median user of each age group have, by join year?",
-        ("median_followers_by_age_group_and_join_year",),
-    ),
-)
 
 
 # -- formatting ------------------------------------------------------------------------------
@@ -147,82 +71,40 @@ def when(value: datetime | None) -> str:
     return "–" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def is_year(column: str) -> bool:
-    """Year columns are labels, not quantities: no thousands separator."""
-    return column == "year" or column.endswith("_year")
-
-
-def cell(value: Cell, column: str) -> str:
-    """A result cell as the table shows it: numbers with thousands separators (years
-    without), times in UTC, NULL as an em dash."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int | float):
-        return str(value) if is_year(column) else f"{value:,}"
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S UTC")
-    return str(value)
-
-
-#: A word longer than this may break anywhere, so that a long name cannot widen its table past
-#: a phone's screen; shorter words stay whole.
-LONG_WORD = 16
-
-
-def _cell_class(value: Cell, text: str, numeric: bool) -> str:
-    long = not numeric and any(len(word) > LONG_WORD for word in text.split())
-    flags = (("num", numeric), ("null", value is None), ("break", long))
-    return " ".join(name for name, on in flags if on)
-
-
 def _header(name: str) -> Markup:
     """A column or result name that may wrap after its underscores (``follower_<wbr>count``)."""
     return Markup.escape(name).replace("_", Markup("_<wbr>"))
 
 
-def table_view(result: ResultFacts) -> dict[str, Any]:
+def table_html(table: TableView) -> dict[str, Any]:
+    """A result table for the template: names that may wrap after their underscores."""
     return {
-        "name": result.name,
-        "title": _header(result.name),
-        "count": _plural(len(result.rows), "row"),
+        "name": table.name,
+        "title": _header(table.name),
+        "count": _plural(len(table.rows), "row"),
         "columns": [
             {"label": _header(name), "numeric": numeric}
-            for name, numeric in zip(result.columns, result.numeric, strict=True)
+            for name, numeric in zip(table.columns, table.numeric, strict=True)
         ],
-        "rows": [_row_view(result, row) for row in result.rows],
+        "rows": [[{"text": text, "class": classes} for text, classes in row] for row in table.rows],
     }
 
 
-def _row_view(result: ResultFacts, row: tuple[Cell, ...]) -> list[dict[str, str]]:
-    cells = []
-    for value, column, numeric in zip(row, result.columns, result.numeric, strict=True):
-        text = cell(value, column)
-        cells.append({"text": text, "class": _cell_class(value, text, numeric)})
-    return cells
-
-
 def _sections(data: ReportData) -> list[dict[str, Any]]:
-    colours = category_colours(data)
-    views = []
-    for section in SECTIONS:
-        build_chart, takeaway = CHARTS[section.anchor]
-        chart = build_chart(data, colours)
-        views.append(
-            {
-                "section": section,
-                "takeaway": takeaway(data),
-                "chart": {
-                    "id": f"chart-{section.anchor}",
-                    "json": script_json(chart.config),
-                    "height": chart.height,
-                    "description": chart.description,
-                },
-                "tables": [table_view(data.result(name)) for name in section.results],
-            }
-        )
-    return views
+    return [
+        {
+            "section": view.section,
+            "takeaway": view.takeaway,
+            "chart": {
+                "id": view.chart_id,
+                "json": script_json(view.chart.config),
+                "height": view.chart.height,
+                "description": view.chart.description,
+            },
+            "tables": [table_html(table) for table in view.tables],
+        }
+        for view in question_views(data)
+    ]
 
 
 # -- the pipeline summary --------------------------------------------------------------------
@@ -407,7 +289,8 @@ def _quality_rows(data: ReportData) -> list[dict[str, Any]]:
 
 
 @cache
-def _environment() -> Environment:
+def environment() -> Environment:
+    """The templates of the report and the dashboard (autoescaped)."""
     return Environment(
         loader=PackageLoader("pinpipe.report", "templates"),
         autoescape=True,
@@ -421,12 +304,28 @@ def _environment() -> Environment:
 @cache
 def chart_js() -> tuple[str, str]:
     """The vendored Chart.js, ready to inline (its source-map comment dropped), and its version."""
-    text = files("pinpipe.report").joinpath("static").joinpath(CHART_JS).read_text("utf-8")
+    text = static_text(CHART_JS)
     if "</script" in text.lower():
         msg = f"the vendored {CHART_JS} contains '</script' and cannot be inlined"
         raise ReportError(msg, hint="re-vendor it with scripts/vendor-chartjs.sh")
     found = re.search(r"Chart\.js v(\d+\.\d+\.\d+)", text[:300])
     return _SOURCE_MAP.sub("", text).rstrip() + "\n", found.group(1) if found else "4"
+
+
+@cache
+def static_text(name: str) -> str:
+    """A file of ``static/`` shipped in the package, as text."""
+    return files("pinpipe.report").joinpath("static").joinpath(name).read_text("utf-8")
+
+
+@cache
+def charts_js() -> str:
+    """The charts' shared setup (``static/charts.js``), ready to inline."""
+    text = static_text(CHARTS_JS)
+    if "</script" in text.lower():  # never, unless someone edits it so
+        msg = f"static/{CHARTS_JS} contains '</script' and cannot be inlined"
+        raise ReportError(msg, hint="remove it from the script")
+    return text
 
 
 @cache
@@ -437,7 +336,7 @@ def _css() -> str:
 def render_report(data: ReportData) -> str:
     """The report page for ``data``: one HTML document with nothing to fetch."""
     script, version = chart_js()
-    template = _environment().get_template("report.html.j2")
+    template = environment().get_template("report.html.j2")
     return template.render(
         data=data,
         when=when,
@@ -446,6 +345,7 @@ def render_report(data: ReportData) -> str:
         css=Markup(_css()),  # noqa: S704 - our own stylesheet, shipped in the package
         chart_js=Markup(script),  # noqa: S704 - checked above to hold no '</script'
         chart_js_version=version,
+        charts_js=Markup(charts_js()),  # noqa: S704 - our own script, checked above
     )
 
 
