@@ -75,3 +75,53 @@ class Names:
     @property
     def connector(self) -> str:
         return f"{self.user_id}-connector"
+
+    # -- on AWS (``pinpipe aws export``) ------------------------------------------------------
+
+    @property
+    def connector_topics_regex(self) -> str:
+        """``topics.regex`` exactly as the course's connector configuration writes it
+        (SPEC §3.3): ``<uid>.*``, dot unescaped. pinpipe's own sink uses :attr:`topics_regex`."""
+        return f"{self.user_id}.*"
+
+    @property
+    def connect_group(self) -> str:
+        """Kafka Connect's consumer group of the S3 sink connector: ``connect-<uid>-connector``."""
+        return f"connect-{self.connector}"
+
+    @property
+    def rest_api(self) -> str:
+        """The API Gateway REST API: AiCore names it after the user id."""
+        return self.user_id
+
+    @property
+    def stack(self) -> str:
+        """The CloudFormation stack of ``pinpipe aws export``: ``<uid>-pinpipe``."""
+        return f"{self.user_id}-pinpipe"
+
+    @property
+    def api_stack(self) -> str:
+        """The CloudFormation stack of the REST API: ``<uid>-pinpipe-api``."""
+        return f"{self.user_id}-pinpipe-api"
+
+    @property
+    def ec2_access_policy(self) -> str:
+        return f"{self.user_id}-ec2-access-policy"
+
+    @property
+    def kinesis_access_policy(self) -> str:
+        return f"{self.user_id}-kinesis-access-policy"
+
+    @property
+    def databricks_policy(self) -> str:
+        """Managed policy for the Databricks cluster's instance profile role."""
+        return f"{self.user_id}-databricks-access-policy"
+
+    @property
+    def pinpipe_policy(self) -> str:
+        """Managed policy for whoever runs pinpipe's own stages against AWS."""
+        return f"{self.user_id}-pinpipe-access-policy"
+
+    def databricks_job(self, job: Literal["batch", "stream"]) -> str:
+        """Databricks job: ``<uid>-pinpipe-batch``, ``<uid>-pinpipe-stream``."""
+        return f"{self.user_id}-pinpipe-{job}"

@@ -15,11 +15,13 @@ from typer.core import TyperGroup
 from pinpipe import __version__
 from pinpipe.cli import (
     api_cmd,
+    aws_cmd,
     batch_cmd,
     bench_cmd,
     config_cmd,
     dag_cmd,
     demo,
+    doctor_cmd,
     emulate,
     log,
     report_cmd,
@@ -75,6 +77,8 @@ app.add_typer(stream_cmd.delta_app, name="delta")
 app.add_typer(dag_cmd.app, name="dag")
 app.command("bench")(bench_cmd.bench)
 app.command("up")(up_cmd.up)
+app.command("doctor")(doctor_cmd.doctor)
+app.add_typer(aws_cmd.app, name="aws")
 
 
 def _version(value: bool) -> None:
