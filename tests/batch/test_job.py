@@ -1,6 +1,6 @@
 """The batch job on the course's real rows, landed in the lake by the sink: curated Delta
 tables, results and the quality summary match the test's own Python computation, row for row,
-on both engines; and both engines leave identical outputs."""
+on DuckDB; and Spark, through the DAG's stages, leaves outputs identical to DuckDB's."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from pinpipe.batch import (
 from pinpipe.batch.quality import NULLABLE_SOURCES
 from pinpipe.config import Settings
 from pinpipe.lake import open_lake
-from pinpipe.transform import CLEANING, QUERIES, Engine
+from pinpipe.transform import CLEANING, QUERIES
 from pinpipe.transform.base import rows_of, sorted_rows
 from tests.batch.conftest import make_engine
 from tests.landing import NOT_RECORDS
@@ -60,9 +60,11 @@ def expected_quality(raw: dict[str, list[Row]]) -> dict[str, dict[str, Any]]:
 
 
 def test_batch_matches_python_on_real_rows(
-    engine: Engine, lake_settings: Settings, reference_raw: dict[str, list[Row]]
+    lake_settings: Settings, reference_raw: dict[str, list[Row]]
 ) -> None:
-    report = run_batch(lake_settings, engine=engine)
+    # On DuckDB; Spark's outputs equal DuckDB's (test_both_engines_leave_identical_outputs) and
+    # its whole-batch results equal Python's (tests/aws/test_databricks.py, the exported notebook).
+    report = run_batch(lake_settings, engine="duckdb")
     lake = open_lake(lake_settings.lake_url)
     clean = py_clean(reference_raw)
     for kind in CLEANING:
@@ -89,7 +91,7 @@ def test_batch_matches_python_on_real_rows(
     assert quality["geo"]["dead_letters"] == quality["user"]["dead_letters"] == 0
     assert quality["pin"]["objects"] == 6 and quality["geo"]["objects"] == 23  # 500 a file
     stored = read_quality(lake)
-    assert stored["engine"] == engine.name
+    assert stored["engine"] == "duckdb"
     assert stored["kinds"] == quality
 
 
@@ -152,13 +154,21 @@ def test_both_engines_leave_identical_outputs(
 ) -> None:
     import shutil
 
+    # DuckDB in one run, Spark through the DAG's stages (clean each kind, then the queries from
+    # the curated tables): equal outputs cover Spark's stage path too, so the stage test below
+    # runs on DuckDB only (each Spark batch costs about a minute of the suite).
     outputs = {}
     for name in ("duckdb", "spark"):
         lake_dir = tmp_path / name
         shutil.copytree(landed_lake_dir, lake_dir)
         settings = Settings(home=tmp_path, user_id="129a67850695", lake_url=str(lake_dir))
         with make_engine(name, request) as engine:
-            run_batch(settings, engine=engine)
+            if name == "duckdb":
+                run_batch(settings, engine=engine)
+            else:
+                for kind in CLEANING:
+                    run_clean(settings, kind, engine=engine)
+                run_queries(settings, engine=engine)
         lake = open_lake(str(lake_dir))
         outputs[name] = (
             {kind: read_curated(lake, kind) for kind in CLEANING},
@@ -181,26 +191,29 @@ def test_both_engines_leave_identical_outputs(
 
 
 def test_the_stages_one_by_one_give_what_one_run_gives(
-    engine: Engine, lake_settings: Settings, request: pytest.FixtureRequest
+    lake_settings: Settings, request: pytest.FixtureRequest
 ) -> None:
     """The DAG's tasks (clean_<kind> in separate processes, then queries) leave the outputs of
     a single run: each curated commit carries its kind's quality counts for the queries stage."""
-    lake = open_lake(lake_settings.lake_url)
-    whole = run_batch(lake_settings, engine=engine)
-    whole_quality = read_quality(lake)
-    cleaned = {kind: run_clean(lake_settings, kind, engine=engine) for kind in CLEANING}
-    assert {k: c.quality for k, c in cleaned.items()} == whole.quality.kinds
-    assert [c.version for c in cleaned.values()] == [1, 1, 1]
-    # A fresh engine: the queries stage reads only the curated tables back.
-    with make_engine(engine.name, request) as fresh:
-        answered = run_queries(lake_settings, engine=fresh)
-    for name in QUERIES:
-        assert rows_of(answered.results[name]) == rows_of(whole.results[name]), name
-        assert rows_of(read_result(lake, name)) == rows_of(whole.results[name]), name
-    stored = read_quality(lake)
-    assert stored["kinds"] == whole_quality["kinds"]
-    assert stored["dead_letter_objects"] == whole.dead_letter_objects
-    assert stored["curated"] == {kind: {"engine": engine.name, "version": 1} for kind in CLEANING}
+    # Spark's stages: test_both_engines_leave_identical_outputs
+    with make_engine("duckdb", request) as engine:
+        lake = open_lake(lake_settings.lake_url)
+        whole = run_batch(lake_settings, engine=engine)
+        whole_quality = read_quality(lake)
+        cleaned = {kind: run_clean(lake_settings, kind, engine=engine) for kind in CLEANING}
+        assert {k: c.quality for k, c in cleaned.items()} == whole.quality.kinds
+        assert [c.version for c in cleaned.values()] == [1, 1, 1]
+        # A fresh engine: the queries stage reads only the curated tables back.
+        with make_engine(engine.name, request) as fresh:
+            answered = run_queries(lake_settings, engine=fresh)
+        for name in QUERIES:
+            assert rows_of(answered.results[name]) == rows_of(whole.results[name]), name
+            assert rows_of(read_result(lake, name)) == rows_of(whole.results[name]), name
+        stored = read_quality(lake)
+        assert stored["kinds"] == whole_quality["kinds"]
+        assert stored["dead_letter_objects"] == whole.dead_letter_objects
+        curated = {kind: {"engine": "duckdb", "version": 1} for kind in CLEANING}
+        assert stored["curated"] == curated
 
 
 def test_queries_need_the_curated_tables_of_a_clean_stage(lake_settings: Settings) -> None:
