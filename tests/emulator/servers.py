@@ -24,9 +24,10 @@ class ApiServer:
     """``python -m pinpipe --home HOME api`` with the embedded log in HOME (it creates the
     course's topics and streams for ``user_id`` on start)."""
 
-    def __init__(self, home: Path, user_id: str) -> None:
+    def __init__(self, home: Path, user_id: str, env: dict[str, str] | None = None) -> None:
         self.home = home
         self.user_id = user_id
+        self.env = env or {}  # more PINPIPE_* settings
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -42,7 +43,7 @@ class ApiServer:
     def start(self, timeout: float = 30) -> None:
         self.starts += 1
         env = {k: v for k, v in os.environ.items() if not k.startswith("PINPIPE_")}
-        env |= {"PINPIPE_USER_ID": self.user_id, "PINPIPE_HOME": str(self.home)}
+        env |= {"PINPIPE_USER_ID": self.user_id, "PINPIPE_HOME": str(self.home)} | self.env
         command = [sys.executable, "-m", "pinpipe", "api", "--host", "127.0.0.1"]
         log = self.home / f"api-{self.starts}.log"
         with log.open("wb") as out:
@@ -85,9 +86,9 @@ class ApiServer:
 
 
 @contextmanager
-def api_server(home: Path, user_id: str) -> Iterator[ApiServer]:
+def api_server(home: Path, user_id: str, env: dict[str, str] | None = None) -> Iterator[ApiServer]:
     home.mkdir(parents=True, exist_ok=True)
-    server = ApiServer(home, user_id)
+    server = ApiServer(home, user_id, env)
     server.start()
     try:
         yield server

@@ -9,10 +9,7 @@ elsewhere and nothing is logged to the console; screenshots at 1280 and 390 px a
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,9 +19,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.emulator.servers import api_server
 from tests.landing import UID
 from tests.report.browser import ARTIFACTS, DRAWN, WIDTHS, assert_drawn, chromium
-from tests.servers import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -38,34 +35,9 @@ WAIT_MS = 20_000
 @pytest.fixture(scope="module")
 def api_url(tmp_path_factory: pytest.TempPathFactory, home: Path) -> Iterator[str]:
     """``pinpipe api`` (a child process, stopped by its pid) over a copy of the pipeline."""
-    work = tmp_path_factory.mktemp("dashboard")
-    copy = shutil.copytree(home, work / "home")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PINPIPE_")}
-    env |= {"PINPIPE_USER_ID": UID, "PINPIPE_EMBEDDED__DURABILITY": "none"}
-    command = [sys.executable, "-m", "pinpipe", "--home", str(copy), "api", "--port", str(port)]
-    with (work / "api.log").open("wb") as log:
-        api = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if api.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"pinpipe api did not start:\n{(work / 'api.log').read_text()}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        api.terminate()
-        try:
-            api.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            api.kill()
-            api.wait()
+    copy = shutil.copytree(home, tmp_path_factory.mktemp("dashboard") / "home")
+    with api_server(copy, UID, {"PINPIPE_EMBEDDED__DURABILITY": "none"}) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")
