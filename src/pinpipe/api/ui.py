@@ -65,6 +65,7 @@ JSON_HEADERS = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
 #: The static files the page uses (name → media type); nothing else under static/ is served.
 ASSETS = {
     "dashboard.js": "text/javascript; charset=utf-8",
+    "theme.css": "text/css; charset=utf-8",
     "dashboard.css": "text/css; charset=utf-8",
     "charts.js": "text/javascript; charset=utf-8",
     "chart.umd.min.js": "text/javascript; charset=utf-8",

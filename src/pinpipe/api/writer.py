@@ -171,11 +171,7 @@ class CoalescingWriter:
             raise BrokerUnavailableError(msg, hint="retry against a running instance")
         count = len(records)
         if self._pending and self._pending + count > self.max_pending_records:
-            msg = (
-                f"{self._pending} records are waiting for the broker "
-                f"(api.max_pending_records={self.max_pending_records})"
-            )
-            raise BackpressureError(msg, retry_after=self.retry_after())
+            raise self._backlog_full()
         if future is None:
             future = asyncio.get_running_loop().create_future()
             future.add_done_callback(lambda f: None if f.cancelled() else f.exception())
@@ -194,11 +190,14 @@ class CoalescingWriter:
         ones (acknowledged throughput fell to ~12k records/s at twice capacity).
         """
         if self._pending >= self.max_pending_records:
-            msg = (
-                f"{self._pending} records are waiting for the broker "
-                f"(api.max_pending_records={self.max_pending_records})"
-            )
-            raise BackpressureError(msg, retry_after=self.retry_after())
+            raise self._backlog_full()
+
+    def _backlog_full(self) -> BackpressureError:
+        msg = (
+            f"{self._pending} records are waiting for the broker "
+            f"(api.max_pending_records={self.max_pending_records})"
+        )
+        return BackpressureError(msg, retry_after=self.retry_after())
 
     def retry_after(self) -> float:
         """Seconds the current backlog needs at the recent append rate (at least 1)."""

@@ -330,7 +330,10 @@ def charts_js() -> str:
 
 @cache
 def _css() -> str:
-    return files("pinpipe.report").joinpath("templates").joinpath("report.css").read_text("utf-8")
+    """The shared theme (also the dashboard's) and then the report's own stylesheet."""
+    package = files("pinpipe.report")
+    theme = package.joinpath("static").joinpath("theme.css").read_text("utf-8")
+    return theme + "\n" + package.joinpath("templates").joinpath("report.css").read_text("utf-8")
 
 
 def render_report(data: ReportData) -> str:
